@@ -1,0 +1,1 @@
+"""Storage: SQLAlchemy tables mapped onto the domain classes, repositories, engines."""

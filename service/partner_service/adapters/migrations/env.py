@@ -1,0 +1,10 @@
+"""Alembic environment: runs on the connection handed over by ``adapters.migrate``."""
+
+from alembic import context
+from partner_service.adapters.orm import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(connection=connection, target_metadata=metadata,
+                  render_as_batch=connection.dialect.name == "sqlite")
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,122 @@
+"""Repositories: every lookup is scoped to one client, so tenants never see each other."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..domain.model import Client, Club, LeadSource, Person, Staff, lead_source_key
+from .orm import staff_clubs
+
+
+def parse_id(value: str | int | None) -> int | None:
+    """This system's IDs travel as strings; anything not a positive integer is no ID of ours."""
+    if value is None:
+        return None
+    text = str(value).strip()
+    if not text.isdigit() or len(text) > 18:
+        return None
+    number = int(text)
+    return number if number > 0 else None
+
+
+class PeopleRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, person: Person) -> None:
+        self.session.add(person)
+
+    def get(self, client_id: int, person_id: str | int | None) -> Person | None:
+        number = parse_id(person_id)
+        if number is None:
+            return None
+        person = self.session.get(Person, number)
+        return person if person is not None and person.client_id == client_id else None
+
+    def by_external_id(self, client_id: int, external_id: str) -> Person | None:
+        return self.session.scalars(
+            select(Person).where(Person.client_id == client_id, Person.external_id == external_id)
+        ).one_or_none()
+
+
+class ClientRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, client: Client) -> None:
+        self.session.add(client)
+
+    def add_club(self, club: Club) -> None:
+        self.session.add(club)
+
+    def get(self, client_id: int) -> Client | None:
+        return self.session.get(Client, client_id)
+
+
+class ClubRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def get(self, client_id: int, club_id: int | None) -> Club | None:
+        if club_id is None:
+            return None
+        club = self.session.get(Club, club_id)
+        return club if club is not None and club.client_id == client_id else None
+
+    def for_client(self, client_id: int) -> list[Club]:
+        return list(self.session.scalars(select(Club).where(Club.client_id == client_id)
+                                         .order_by(Club.id)))
+
+
+class StaffRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, member: Staff) -> None:
+        self.session.add(member)
+
+    def get(self, client_id: int, staff_id: str | int | None) -> Staff | None:
+        number = parse_id(staff_id)
+        if number is None:
+            return None
+        member = self.session.get(Staff, number)
+        return member if member is not None and member.client_id == client_id else None
+
+    def list(self, client_id: int, club_ids: frozenset[int] | None = None) -> list[Staff]:
+        query = select(Staff).where(Staff.client_id == client_id).order_by(Staff.id)
+        if club_ids is not None:
+            in_clubs = select(staff_clubs.c.staff_id).where(staff_clubs.c.club_id.in_(club_ids))
+            query = query.where(Staff.id.in_(in_clubs))
+        return list(self.session.scalars(query))
+
+    def by_email(self, client_id: int, email: str) -> list[Staff]:
+        return list(self.session.scalars(
+            select(Staff).where(Staff.client_id == client_id,
+                                func.lower(Staff.email) == email.strip().lower())
+            .order_by(Staff.id)))
+
+
+class LeadSourceRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, source: LeadSource) -> None:
+        self.session.add(source)
+
+    def get(self, client_id: int, source_id: str | int | None) -> LeadSource | None:
+        number = parse_id(source_id)
+        if number is None:
+            return None
+        source = self.session.get(LeadSource, number)
+        return source if source is not None and source.client_id == client_id else None
+
+    def by_name(self, client_id: int, name: str) -> LeadSource | None:
+        return self.session.scalars(
+            select(LeadSource).where(LeadSource.client_id == client_id,
+                                     LeadSource.name_key == lead_source_key(name))
+        ).one_or_none()
+
+    def list(self, client_id: int) -> list[LeadSource]:
+        return list(self.session.scalars(
+            select(LeadSource).where(LeadSource.client_id == client_id).order_by(LeadSource.id)))

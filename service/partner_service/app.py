@@ -1,0 +1,71 @@
+"""The app factory: engine, unit of work, spyne app and WSGI front, built per process.
+
+gunicorn calls ``create_app()`` in each worker after it forks, so no connection or
+pool is shared between processes; nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from spyne.server.wsgi import WsgiApplication
+from sqlalchemy import Engine, text
+
+from .adapters import migrate
+from .adapters.db import make_engine
+from .adapters.orm import start_mappers
+from .config import Settings
+from .domain.errors import SecurityRefused
+from .domain.model import Principal
+from .entrypoints.soap.application import Dependencies, build_application
+from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
+from .entrypoints.wsgi import PartnerWsgi
+from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
+
+
+def refuse_all(_header) -> Principal:
+    raise SecurityRefused("InvalidSecurity", "No authenticator is configured.")
+
+
+def prepare_database(engine: Engine) -> None:
+    """Migrate a SQLite file on first start; PostgreSQL is migrated by ``db upgrade``."""
+    if engine.dialect.name == "sqlite":
+        migrate.upgrade(engine)
+    elif not migrate.is_current(engine):
+        raise RuntimeError("The database schema is not current: run `partner-service db upgrade`.")
+
+
+def database_ready(engine: Engine) -> Callable[[], bool]:
+    def ready() -> bool:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+    return ready
+
+
+def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
+               authenticate: Callable[[list], Principal] | None = None) -> PartnerWsgi:
+    settings = settings or Settings.from_env()
+    start_mappers()
+    engine = engine or make_engine(settings.resolved_database_url())
+    prepare_database(engine)
+    sessions = session_factory(engine)
+    deps = Dependencies(uow=lambda: SqlAlchemyUnitOfWork(sessions),
+                        authenticate=authenticate or refuse_all)
+    soap_app = build_application(deps, settings.operations)
+    template = canonical_wsdl(soap_app, DEFAULT_LOCATION)
+    cache: dict[str, bytes] = {}
+
+    def wsdl_for(request_url: str) -> bytes:
+        url = settings.public_url or request_url
+        if url not in cache and len(cache) < 64:
+            cache[url] = template.replace(DEFAULT_LOCATION.encode(), url.encode())
+        return cache.get(url) or template.replace(DEFAULT_LOCATION.encode(), url.encode())
+
+    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, database_ready(engine),
+                      settings.max_body_bytes)
+    app.engine = engine
+    return app

@@ -1,0 +1,1 @@
+"""Plain classes and rules of the partner platform. Imports nothing of ours outside domain."""

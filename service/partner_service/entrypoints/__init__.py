@@ -1,0 +1,1 @@
+"""Ways in: the SOAP endpoint, the WSGI front around it, and the command line."""

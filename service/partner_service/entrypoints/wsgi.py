@@ -1,0 +1,90 @@
+"""The WSGI front: routes ``/soap``, the WSDL, health checks; guards the SOAP app.
+
+Whatever goes wrong below, the caller gets a SOAP fault, never an HTML error page.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from lxml import etree
+from spyne.model.fault import Fault
+from spyne.server.wsgi import WsgiApplication
+
+from .soap.faults import server_fault
+from .soap.namespaces import SOAP11_ENV
+
+log = logging.getLogger("partner_service.wsgi")
+
+SOAP_PATH = "/soap"
+_XML = [("Content-Type", "text/xml; charset=utf-8")]
+_TEXT = [("Content-Type", "text/plain; charset=utf-8")]
+
+
+def fault_envelope(fault: Fault) -> bytes:
+    """A SOAP 1.1 fault built without spyne, for errors outside a spyne request."""
+    envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
+    body = etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body")
+    node = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
+    etree.SubElement(node, "faultcode").text = f"soap11env:{fault.faultcode}"
+    etree.SubElement(node, "faultstring").text = fault.faultstring
+    if fault.detail is not None:
+        etree.SubElement(node, "detail").append(fault.detail)
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
+
+
+class PartnerWsgi:
+    def __init__(self, soap: WsgiApplication, wsdl_for: Callable[[str], bytes],
+                 ready: Callable[[], bool], max_body_bytes: int):
+        self.soap = soap
+        self.wsdl_for = wsdl_for
+        self.ready = ready
+        self.max_body_bytes = max_body_bytes
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "") or "/"
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/healthz":
+            return self._text(start_response, "200 OK", "ok\n")
+        if path == "/readyz":
+            if self.ready():
+                return self._text(start_response, "200 OK", "ready\n")
+            return self._text(start_response, "503 Service Unavailable", "database unreachable\n")
+        if path.rstrip("/") != SOAP_PATH:
+            return self._text(start_response, "404 Not Found", "not found; the endpoint is /soap\n")
+        if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
+            body = self.wsdl_for(self._request_url(environ))
+            start_response("200 OK", _XML + [("Content-Length", str(len(body)))])
+            return [body]
+        if method != "POST":
+            return self._fault(start_response, "405 Method Not Allowed",
+                               Fault("Client", "POST a SOAP 1.1 envelope to /soap; GET /soap?wsdl"
+                                               " for the WSDL."))
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > self.max_body_bytes:
+            return self._fault(start_response, "413 Request Entity Too Large",
+                               Fault("Client", f"The request body must be a declared length of at "
+                                               f"most {self.max_body_bytes} bytes."))
+        try:
+            return list(self.soap(environ, start_response))
+        except Exception as exc:
+            return self._fault(start_response, "500 Internal Server Error", server_fault(exc))
+
+    @staticmethod
+    def _request_url(environ) -> str:
+        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("HTTP_HOST") or f"{environ['SERVER_NAME']}:{environ['SERVER_PORT']}"
+        return f"{scheme}://{host}{SOAP_PATH}"
+
+    @staticmethod
+    def _text(start_response, status, text):
+        body = text.encode()
+        start_response(status, _TEXT + [("Content-Length", str(len(body)))])
+        return [body]
+
+    @staticmethod
+    def _fault(start_response, status, fault):
+        body = fault_envelope(fault)
+        start_response(status, _XML + [("Content-Length", str(len(body)))])
+        return [body]

@@ -1,0 +1,1 @@
+"""Use cases over a unit of work: the only place that decides what is committed."""

@@ -1,0 +1,39 @@
+"""What the use cases answer: plain values the SOAP layer translates, never ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..domain.fields import Action, UserType
+
+
+@dataclass(frozen=True)
+class RecordError:
+    code: str
+    message: str
+    field: str | None = None
+
+
+@dataclass(frozen=True)
+class SaveOutcome:
+    id: str | None
+    action: Action
+    user_type: UserType | None = None
+    error: RecordError | None = None
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: str
+    email: str
+    first_name: str
+    last_name: str
+    active: bool
+    club_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class LeadSourceView:
+    id: str
+    name: str
+    external_id: str | None

@@ -1,0 +1,74 @@
+"""A unit of work rolls back unless ``commit()`` was called inside it."""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Protocol
+
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..adapters import repository
+from ..domain.errors import Unavailable
+
+# Errors that mean "the database is not there right now", as opposed to a bug or a rule.
+_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+
+
+class UnitOfWork(Protocol):
+    clients: repository.ClientRepository
+    people: repository.PeopleRepository
+    clubs: repository.ClubRepository
+    staff: repository.StaffRepository
+    lead_sources: repository.LeadSourceRepository
+
+    def __enter__(self) -> UnitOfWork: ...
+    def __exit__(self, *exc) -> None: ...
+    def commit(self) -> None: ...
+    def rollback(self) -> None: ...
+    def savepoint(self): ...
+    def flush(self) -> None: ...
+
+
+class SqlAlchemyUnitOfWork:
+    def __init__(self, session_factory: sessionmaker[Session]):
+        self.session_factory = session_factory
+
+    def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self.session = self.session_factory()
+        self.clients = repository.ClientRepository(self.session)
+        self.people = repository.PeopleRepository(self.session)
+        self.clubs = repository.ClubRepository(self.session)
+        self.staff = repository.StaffRepository(self.session)
+        self.lead_sources = repository.LeadSourceRepository(self.session)
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        try:
+            self.rollback()
+        except _UNAVAILABLE:
+            pass
+        finally:
+            self.session.close()
+        if exc is not None and isinstance(exc, _UNAVAILABLE):
+            raise Unavailable("The database is unavailable; nothing was saved. Retry later.") from exc
+
+    def commit(self) -> None:
+        self.session.commit()
+
+    def rollback(self) -> None:
+        self.session.rollback()
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    @contextmanager
+    def savepoint(self):
+        """Undo one record's work without losing the rest of the transaction."""
+        with self.session.begin_nested():
+            yield
+
+
+def session_factory(engine) -> sessionmaker[Session]:
+    # expire_on_commit=False: results are read after commit without another round trip.
+    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

@@ -1,0 +1,72 @@
+"""Test helpers shared by every layer: databases, a live server, fakes."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from contextlib import contextmanager
+from socketserver import ThreadingMixIn
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+import psycopg
+from partner_service.domain.errors import SecurityRefused
+from partner_service.domain.model import Principal
+from sqlalchemy.engine import make_url
+
+PG_ADMIN_URL = os.environ.get("PARTNER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+
+
+@contextmanager
+def postgres_database():
+    """A fresh PostgreSQL database for one test run, dropped afterwards."""
+    admin = make_url(PG_ADMIN_URL)
+    name = f"partner_test_{uuid.uuid4().hex[:12]}"
+    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(conninfo, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(conninfo, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+class UsernameOnly:
+    """Stands in for WS-Security where a test is about something else: the UsernameToken's
+    Username picks the principal; no password is checked."""
+
+    def __init__(self, principals: dict[str, Principal]):
+        self.principals = principals
+
+    def __call__(self, header) -> Principal:
+        for element in header:
+            for username in element.iter(f"{{{WSSE}}}Username"):
+                principal = self.principals.get((username.text or "").strip())
+                if principal is not None:
+                    return principal
+                raise SecurityRefused("FailedAuthentication", "The security token could not be authenticated.")
+        raise SecurityRefused("InvalidSecurity", "A wsse:Security header is required.")
+
+
+class _QuietHandler(WSGIRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+class _ThreadingServer(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+@contextmanager
+def serve_in_thread(app):
+    """Serve a WSGI app on a loopback port; yields the base URL."""
+    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
