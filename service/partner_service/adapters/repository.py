@@ -14,7 +14,8 @@ def parse_id(value: str | int | None) -> int | None:
     if value is None:
         return None
     text = str(value).strip()
-    if not text.isdigit() or len(text) > 18:
+    # isascii: str.isdigit() also accepts other scripts' digits (Arabic-Indic, superscripts).
+    if not (text.isascii() and text.isdigit()) or len(text) > 18:
         return None
     number = int(text)
     return number if number > 0 else None

@@ -66,7 +66,7 @@ def save_lead_source(uow: UnitOfWork, principal: Principal, source_id: str | Non
                     action = Action.UNCHANGED
         outcome = SaveOutcome(id=str(source.id) if source.id else None, action=action)
         if test:
-            return SaveOutcome(id=outcome.id, action=Action.VALIDATED)
+            return outcome.as_validated()
         if action is not Action.UNCHANGED:
             uow.commit()
         return outcome

@@ -5,7 +5,6 @@ Single saves and batches share ``_save_one``, so every rule holds per record in 
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -108,7 +107,7 @@ def save_person(uow: UnitOfWork, principal: Principal, club_id: int, user_type: 
         club = club_in_scope(uow, principal, club_id)
         outcome = _save_one(uow, principal, club, user_type, changes, now)
         if test:
-            return replace(outcome, action=Action.VALIDATED)
+            return outcome.as_validated()
         if outcome.action in (Action.INSERTED, Action.UPDATED):
             uow.commit()
         return outcome
@@ -144,8 +143,7 @@ def save_people(uow: UnitOfWork, principal: Principal, club_id: int, user_type: 
             undone = RolledBack("Not saved: another record of this AllOrNone batch failed.")
             return [r if r.action is Action.FAILED else _failed(undone) for r in results]
         if test:
-            return [r if r.action is Action.FAILED else replace(r, action=Action.VALIDATED)
-                    for r in results]
+            return [r if r.action is Action.FAILED else r.as_validated() for r in results]
         if any(r.action in (Action.INSERTED, Action.UPDATED) for r in results):
             uow.commit()
         return results

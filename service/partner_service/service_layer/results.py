@@ -21,6 +21,14 @@ class SaveOutcome:
     user_type: UserType | None = None
     error: RecordError | None = None
 
+    def as_validated(self) -> SaveOutcome:
+        """What a ``Test`` save answers: no Id for a record that would be new, since the
+        Id it got inside the rolled-back transaction never exists (a later save with it
+        would be ``Client.NotFound``)."""
+        new = self.action is Action.INSERTED
+        return SaveOutcome(id=None if new else self.id, action=Action.VALIDATED,
+                           user_type=self.user_type, error=self.error)
+
 
 @dataclass(frozen=True)
 class StaffView:

@@ -1,0 +1,84 @@
+"""An in-memory unit of work: the service layer's rules without a database.
+
+Objects become visible to lookups when added (as after a flush) and the unit of work
+counts commits, so a test can tell a refused save (no commit) from an accepted one.
+"""
+
+from __future__ import annotations
+
+import itertools
+from contextlib import contextmanager
+
+from partner_service.adapters.repository import parse_id
+from partner_service.domain.model import Club, LeadSource, Person, Staff, lead_source_key
+
+
+class _Store:
+    def __init__(self):
+        self.items: dict[int, object] = {}
+        self._ids = itertools.count(1)
+
+    def add(self, item) -> None:
+        item.id = next(self._ids)
+        self.items[item.id] = item
+
+    def get(self, client_id: int, item_id) -> object | None:
+        item = self.items.get(parse_id(item_id))
+        return item if item is not None and item.client_id == client_id else None
+
+    def of(self, client_id: int) -> list:
+        return [i for i in self.items.values() if i.client_id == client_id]
+
+
+class FakePeople(_Store):
+    def by_external_id(self, client_id: int, external_id: str) -> Person | None:
+        return next((p for p in self.of(client_id) if p.external_id == external_id), None)
+
+
+class FakeClubs(_Store):
+    def for_client(self, client_id: int) -> list[Club]:
+        return self.of(client_id)
+
+
+class FakeStaff(_Store):
+    def list(self, client_id: int, club_ids=None) -> list[Staff]:
+        return [s for s in self.of(client_id) if club_ids is None or set(s.club_ids) & set(club_ids)]
+
+    def by_email(self, client_id: int, email: str) -> list[Staff]:
+        return [s for s in self.of(client_id) if s.email.lower() == email.strip().lower()]
+
+
+class FakeLeadSources(_Store):
+    def by_name(self, client_id: int, name: str) -> LeadSource | None:
+        return next((s for s in self.of(client_id) if s.name_key == lead_source_key(name)), None)
+
+    def list(self, client_id: int) -> list[LeadSource]:
+        return self.of(client_id)
+
+
+class FakeUnitOfWork:
+    def __init__(self):
+        self.people = FakePeople()
+        self.clubs = FakeClubs()
+        self.staff = FakeStaff()
+        self.lead_sources = FakeLeadSources()
+        self.commits = 0
+
+    def __enter__(self) -> FakeUnitOfWork:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def commit(self) -> None:
+        self.commits += 1
+
+    def rollback(self) -> None:
+        pass
+
+    def flush(self) -> None:
+        pass
+
+    @contextmanager
+    def savepoint(self):
+        yield
