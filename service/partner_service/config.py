@@ -1,35 +1,265 @@
-"""Settings from the environment (``PARTNER_*``); see the README for every variable."""
+"""Settings: defaults, then an optional TOML file, then ``PARTNER_*`` environment variables.
+
+Order of precedence, highest first: command-line flags (``serve --bind`` ...), environment
+variables, the TOML file (``--config FILE`` or ``PARTNER_CONFIG_FILE``), the defaults below.
+Each setting ``name`` is ``name = ...`` in the file and ``PARTNER_NAME`` in the environment.
+Every mistake is reported at once, one line each, naming where the value came from; a
+value is never echoed for a secret setting (the database URL may hold a password).
+"""
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 
 from .adapters.db import default_sqlite_url
 
 
+class ConfigError(ValueError):
+    """One or more settings are wrong; ``problems`` has one readable line per mistake."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _default_workers() -> int:
+    # gthread workers: threads cover waiting on the database; processes cover the CPU.
+    return max(2, min((os.cpu_count() or 1) + 1, 8))
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = Path("var")
-    database_url: str = ""
+    database_url: str = field(default="", repr=False)
     # The endpoint address written into the served WSDL; empty: taken from each request.
     public_url: str = ""
     max_body_bytes: int = 1024 * 1024
     operations: tuple[str, ...] | None = None
+    # Serving (``partner-service serve`` and deploy/gunicorn.conf.py).
+    bind: str = "127.0.0.1:8443"
+    tls_cert_file: Path | None = None
+    tls_key_file: Path | None = None
+    insecure_http: bool = False
+    workers: int = field(default_factory=_default_workers)
+    threads: int = 4
+    timeout: int = 30
+    graceful_timeout: int = 30
+    keepalive: int = 5
+    limit_request_line: int = 4094
+    limit_request_fields: int = 50
+    limit_request_field_size: int = 8190
+    log_format: str = "text"
+    log_level: str = "info"
+    metrics: bool = True
     extra: dict = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
         return self.database_url or default_sqlite_url(self.data_dir)
 
+    @property
+    def scheme(self) -> str:
+        return "http" if self.insecure_http else "https"
+
+    def serving_problems(self) -> list[str]:
+        """What stops ``serve`` from starting with these settings (files, TLS pairing)."""
+        problems = []
+        if self.insecure_http:
+            return problems
+        if self.tls_cert_file is None or self.tls_key_file is None:
+            problems.append("TLS needs both tls_cert_file and tls_key_file (PARTNER_TLS_CERT_FILE, "
+                            "PARTNER_TLS_KEY_FILE); use --dev for a local certificate or "
+                            "--insecure-http behind a TLS-terminating proxy.")
+        for name in ("tls_cert_file", "tls_key_file"):
+            path = getattr(self, name)
+            if path is not None and not os.access(path, os.R_OK):
+                problems.append(f"{name}: {path} does not exist or is not readable.")
+        return problems
+
+    def summary(self) -> str:
+        """One line for the start-up log; the database password is hidden."""
+        from sqlalchemy.engine import make_url
+
+        database = make_url(self.resolved_database_url()).render_as_string(hide_password=True)
+        return (f"{self.scheme}://{self.bind} workers={self.workers} threads={self.threads} "
+                f"database={database} log_format={self.log_format}")
+
     @classmethod
-    def from_env(cls, environ: dict | None = None) -> Settings:
+    def from_env(cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None,
+                 overrides: Mapping[str, object] | None = None) -> Settings:
+        """Defaults < TOML file (``config_file`` or ``PARTNER_CONFIG_FILE``) < environment < overrides."""
         env = os.environ if environ is None else environ
-        operations = env.get("PARTNER_OPERATIONS", "").strip()
-        return cls(
-            data_dir=Path(env.get("PARTNER_DATA_DIR", "var")),
-            database_url=env.get("PARTNER_DATABASE_URL", ""),
-            public_url=env.get("PARTNER_PUBLIC_URL", ""),
-            max_body_bytes=int(env.get("PARTNER_MAX_BODY_BYTES", 1024 * 1024)),
-            operations=tuple(o.strip() for o in operations.split(",") if o.strip()) or None,
-        )
+        problems: list[str] = []
+        values: dict[str, object] = {}
+        path = config_file or env.get("PARTNER_CONFIG_FILE") or None
+        if path:
+            _apply(values, _read_toml(Path(path), problems), f"{path}", "", problems)
+        _apply(values, {o.name: env[o.env] for o in _OPTIONS.values() if o.env in env}, "environment",
+               "PARTNER_", problems)
+        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
+        if problems:
+            raise ConfigError(problems)
+        settings = cls(**values)
+        problems.extend(_cross_checks(settings))
+        if problems:
+            raise ConfigError(problems)
+        return settings
+
+    def with_overrides(self, **changes) -> Settings:
+        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+
+
+# --- parsing -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Option:
+    name: str
+    parse: Callable[[object], object]
+    secret: bool = False
+
+    @property
+    def env(self) -> str:
+        return f"PARTNER_{self.name.upper()}"
+
+
+def _text(value) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be text")
+    return value.strip()
+
+
+def _path(value) -> Path:
+    text = _text(value)
+    if not text:
+        raise ValueError("must not be empty")
+    return Path(text).expanduser()
+
+
+def _bool(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = _text(value).lower()
+    if text in {"1", "true", "yes", "on"}:
+        return True
+    if text in {"0", "false", "no", "off", ""}:
+        return False
+    raise ValueError("must be true or false")
+
+
+def _int_between(low: int, high: int) -> Callable[[object], int]:
+    def parse(value) -> int:
+        try:
+            number = value if isinstance(value, int) and not isinstance(value, bool) else int(_text(value))
+        except ValueError:
+            raise ValueError(f"must be a whole number from {low} to {high}") from None
+        if not low <= number <= high:
+            raise ValueError(f"must be a whole number from {low} to {high}")
+        return number
+    return parse
+
+
+def _one_of(*choices: str) -> Callable[[object], str]:
+    def parse(value) -> str:
+        text = _text(value).lower()
+        if text not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return text
+    return parse
+
+
+def _bind(value) -> str:
+    text = _text(value)
+    host, sep, port = text.rpartition(":")
+    if not sep or not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ValueError("must be HOST:PORT, e.g. 0.0.0.0:8443 or [::]:8443")
+    return text
+
+
+def _url(value) -> str:
+    text = _text(value)
+    if text and not text.startswith(("http://", "https://")):
+        raise ValueError("must be an http:// or https:// URL")
+    return text
+
+
+def _database_url(value) -> str:
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    text = _text(value)
+    if text:
+        try:
+            backend = make_url(text).get_backend_name()
+        except ArgumentError:
+            raise ValueError("is not a SQLAlchemy URL (e.g. postgresql+psycopg://user@host/db)") from None
+        if backend not in {"sqlite", "postgresql"}:
+            raise ValueError("must be a sqlite:// or postgresql+psycopg:// URL")
+    return text
+
+
+def _operations(value) -> tuple[str, ...] | None:
+    items = value if isinstance(value, list) else _text(value).split(",")
+    names = tuple(_text(item) for item in items if _text(item))
+    return names or None
+
+
+_OPTIONS = {o.name: o for o in (
+    _Option("data_dir", _path),
+    _Option("database_url", _database_url, secret=True),
+    _Option("public_url", _url),
+    _Option("max_body_bytes", _int_between(1024, 64 * 1024 * 1024)),
+    _Option("operations", _operations),
+    _Option("bind", _bind),
+    _Option("tls_cert_file", _path),
+    _Option("tls_key_file", _path),
+    _Option("insecure_http", _bool),
+    _Option("workers", _int_between(1, 64)),
+    _Option("threads", _int_between(1, 64)),
+    _Option("timeout", _int_between(1, 3600)),
+    _Option("graceful_timeout", _int_between(1, 3600)),
+    _Option("keepalive", _int_between(0, 300)),
+    _Option("limit_request_line", _int_between(256, 8190)),
+    _Option("limit_request_fields", _int_between(10, 32768)),
+    _Option("limit_request_field_size", _int_between(256, 65536)),
+    _Option("log_format", _one_of("text", "json")),
+    _Option("log_level", _one_of("debug", "info", "warning", "error")),
+    _Option("metrics", _bool),
+)}
+
+assert set(_OPTIONS) <= {f.name for f in fields(Settings)}
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except OSError as error:
+        problems.append(f"config file {path}: cannot be read ({error.strerror}).")
+    except tomllib.TOMLDecodeError as error:
+        problems.append(f"config file {path}: not valid TOML ({error}).")
+    return {}
+
+
+def _apply(values: dict, raw: Mapping[str, object], source: str, prefix: str, problems: list[str]) -> None:
+    for key, value in raw.items():
+        option = _OPTIONS.get(key)
+        label = f"{prefix}{key.upper()}" if prefix else key
+        if option is None:
+            problems.append(f"{source}: unknown setting {key!r}; known: {', '.join(sorted(_OPTIONS))}.")
+            continue
+        try:
+            values[key] = option.parse(value)
+        except ValueError as error:
+            shown = "" if option.secret else f", got {str(value)[:80]!r}"
+            problems.append(f"{label} ({source}): {error}{shown}.")
+
+
+def _cross_checks(settings: Settings) -> list[str]:
+    problems = []
+    if (settings.tls_cert_file is None) != (settings.tls_key_file is None):
+        problems.append("tls_cert_file and tls_key_file go together: set both or neither.")
+    return problems
