@@ -123,22 +123,6 @@ def test_a_batch_holds_one_to_two_hundred_records(uow):
     assert uow.commits == 0
 
 
-def test_a_batch_answers_in_order_and_a_failure_does_not_stop_the_others(uow):
-    batch = [PersonChanges(dict(PETE)), PersonChanges({"FirstName": "NoLast"}), PersonChanges(dict(PETE))]
-    outcomes = people.save_people(uow, ACME_USER, 1, UserType.PROSPECT, batch)
-    assert [o.action for o in outcomes] == [Action.INSERTED, Action.FAILED, Action.INSERTED]
-    assert (outcomes[1].error.code, outcomes[1].error.field) == ("Client.Validation", "LastName")
-    assert uow.commits == 1
-
-
-def test_all_or_none_batch_with_a_failure_commits_nothing_and_every_record_says_so(uow):
-    batch = [PersonChanges(dict(PETE)), PersonChanges({"FirstName": "NoLast"})]
-    outcomes = people.save_people(uow, ACME_USER, 1, UserType.PROSPECT, batch, all_or_none=True)
-    assert [o.action for o in outcomes] == [Action.FAILED, Action.FAILED]
-    assert [o.error.code for o in outcomes] == ["Client.RolledBack", "Client.Validation"]
-    assert uow.commits == 0
-
-
 @pytest.mark.parametrize("name", [None, "", "   ", "x" * 101, "bad\x00name"])
 def test_lead_source_name_must_be_present_short_and_printable(uow, name):
     with pytest.raises(ValidationError) as caught:
