@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from spyne import Boolean, ServiceBase, rpc
 
-from ...domain.fields import PERSON_FIELDS, PROSPECT_FIELDS, UserType
+from ...domain.fields import ENUM, PERSON_FIELDS, PROSPECT_FIELDS, UserType
 from ...domain.people import PersonChanges
 from ...service_layer import lead_sources, people, staff
 from ...service_layer.results import SaveOutcome, StaffView
@@ -28,7 +28,8 @@ def person_changes(record, specs) -> PersonChanges:
     for spec in specs:
         value = getattr(record, spec.wire, None)
         if value is not None:
-            values[spec.wire] = value
+            # spyne hands enumeration values over as its own EnumValue objects, not strings
+            values[spec.wire] = str(value) if spec.kind == ENUM else value
     to_null = tuple(record.FieldsToNull.FieldName or ()) if record.FieldsToNull else ()
     return PersonChanges(values=values, to_null=to_null, id=record.Id, external_id=record.ExternalId)
 
