@@ -1,6 +1,7 @@
-"""The WSGI front: routes ``/soap``, the WSDL, health checks; guards the SOAP app.
+"""The WSGI front: routes ``/soap``, the WSDL, health checks, metrics; guards the SOAP app.
 
-Whatever goes wrong below, the caller gets a SOAP fault, never an HTML error page.
+Whatever goes wrong below, the caller gets a SOAP fault, never an HTML error page. Every
+request is logged once and counted (``request_log``, ``metrics``).
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ from lxml import etree
 from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 
+from .http_guard import request_refusal
+from .metrics import Metrics
+from .request_log import RequestRecord, fault_code, observe_spyne
 from .soap.faults import server_fault
 from .soap.namespaces import SOAP11_ENV
 
@@ -34,17 +38,46 @@ def fault_envelope(fault: Fault) -> bytes:
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
+def _route(path: str) -> str:
+    """A fixed name for the metrics label and the log: never the caller's own path."""
+    if path.rstrip("/") == SOAP_PATH:
+        return "soap"
+    return path[1:] if path in ("/healthz", "/readyz", "/metrics") else "other"
+
+
 class PartnerWsgi:
     def __init__(self, soap: WsgiApplication, wsdl_for: Callable[[str], bytes],
-                 ready: Callable[[], bool], max_body_bytes: int):
+                 ready: Callable[[], bool], max_body_bytes: int, metrics: Metrics | None = None):
         self.soap = soap
         self.wsdl_for = wsdl_for
         self.ready = ready
         self.max_body_bytes = max_body_bytes
+        self.metrics = metrics
+        operations = frozenset(key.split("}", 1)[-1] for key in soap.app.interface.service_method_map)
+        observe_spyne(soap.app, operations)
 
     def __call__(self, environ, start_response):
+        record = RequestRecord.open(environ, _route(environ.get("PATH_INFO", "") or "/"))
+
+        def respond(status, headers, exc_info=None):
+            record.status = int(status.split(" ", 1)[0])
+            return start_response(status, [*headers, ("X-Request-ID", record.request_id)], exc_info)
+
+        try:
+            return self._handle(environ, respond, record)
+        finally:
+            record.finish()
+            record.write()
+            if self.metrics is not None:
+                self.metrics.observe(record)
+
+    def _handle(self, environ, start_response, record: RequestRecord):
         path = environ.get("PATH_INFO", "") or "/"
         method = environ.get("REQUEST_METHOD", "GET")
+        if path == "/metrics" and self.metrics is not None:
+            body, content_type = self.metrics.exposition()
+            start_response("200 OK", [("Content-Type", content_type), ("Content-Length", str(len(body)))])
+            return [body]
         if path == "/healthz":
             return self._text(start_response, "200 OK", "ok\n")
         if path == "/readyz":
@@ -60,16 +93,15 @@ class PartnerWsgi:
         if method != "POST":
             return self._fault(start_response, "405 Method Not Allowed",
                                Fault("Client", "POST a SOAP 1.1 envelope to /soap; GET /soap?wsdl"
-                                               " for the WSDL."))
-        length = environ.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > self.max_body_bytes:
-            return self._fault(start_response, "413 Request Entity Too Large",
-                               Fault("Client", f"The request body must be a declared length of at "
-                                               f"most {self.max_body_bytes} bytes."))
+                                               " for the WSDL."), record)
+        refusal = request_refusal(environ, self.max_body_bytes)
+        if refusal is not None:
+            return self._fault(start_response, *refusal, record)
+        record.bytes_in = int(environ.get("CONTENT_LENGTH") or 0)
         try:
             return list(self.soap(environ, start_response))
         except Exception as exc:
-            return self._fault(start_response, "500 Internal Server Error", server_fault(exc))
+            return self._fault(start_response, "500 Internal Server Error", server_fault(exc), record)
 
     @staticmethod
     def _request_url(environ) -> str:
@@ -84,7 +116,9 @@ class PartnerWsgi:
         return [body]
 
     @staticmethod
-    def _fault(start_response, status, fault):
+    def _fault(start_response, status, fault, record: RequestRecord | None = None):
+        if record is not None:
+            record.failed(fault_code(fault))
         body = fault_envelope(fault)
         start_response(status, _XML + [("Content-Length", str(len(body)))])
         return [body]

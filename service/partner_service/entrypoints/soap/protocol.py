@@ -1,25 +1,57 @@
 """SOAP 1.1 as spyne does it, made strict and safe at the entrance.
 
 - parsing refuses DTDs (WS-I Basic Profile R1008) so entities and XInclude never run;
+  nesting deeper than ``MAX_DEPTH``, XML other than 1.0, encodings other than UTF-8 and
+  UTF-16 (WS-I R1012) and a Content-Type charset that disagrees with the document are
+  refused too, each with its own message;
+- the envelope must be SOAP 1.1 (else ``VersionMismatch``) with exactly one operation;
 - the WS-Security header is checked before the body is looked at;
-- schema errors become ``Client.Validation`` naming the field, never echoing its value;
+- schema errors and values the schema allows but Python cannot hold (year 10000,
+  24:00:00) become ``Client.Validation`` naming the field; control characters that
+  XML allows (DEL, C1: the trace of a mislabelled encoding) are refused the same way;
+- a fault never repeats what the caller sent: only names the schema declares are quoted;
 - WSS fault codes are written as ``wsse:`` QNames (spyne only knows ``soap:`` ones).
 """
 
 from __future__ import annotations
 
+import re
+from datetime import UTC, datetime
+
 from lxml import etree
+from spyne.error import ValidationError as SpyneValidationError
 from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11
-from spyne.protocol.soap.soap11 import _from_soap
 
 from ...domain.errors import DomainError
 from .faults import client_fault, domain_fault, validation_fault
-from .namespaces import SOAP11_ENV, SOAP12_ENV
+from .namespaces import SOAP11_ENV, XSD
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                        dtd_validation=False, huge_tree=False, remove_pis=True,
                        collect_ids=False)
+
+# A real request nests about a dozen levels (Envelope/Body/SaveProspects/Prospects/
+# Prospect/FieldsToNull/FieldName, Header/Security/UsernameToken/Password); libxml2's
+# own limit without huge_tree is 256. Refusing far earlier keeps every later walk cheap.
+MAX_DEPTH = 64
+_TOO_DEEP = etree.XPath("boolean(" + "/*" * (MAX_DEPTH + 1) + ")")
+
+# Characters XML 1.0 lets through that no name, address or phone number holds.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+_SYNTAX = "Client.XMLSyntaxError"
+_MESSAGES = {
+    "too_deep": f"The request nests elements deeper than {MAX_DEPTH} levels.",
+    "too_big": "The request holds a text node or name larger than the parser allows.",
+    "encoding": "The request must be encoded as UTF-8 (or UTF-16), as declared "
+                "(Content-Type: text/xml; charset=utf-8).",
+    "not_xml": "The request is not well-formed XML (UTF-8, one SOAP envelope).",
+    "empty": "The request body is empty; POST one SOAP 1.1 envelope.",
+    "undeclared_entity": "The request uses an entity reference; a SOAP message declares no entities.",
+}
+_ERROR_KINDS = {"ERR_INVALID_ENCODING": "encoding", "ERR_UNSUPPORTED_ENCODING": "encoding",
+                "ERR_DOCUMENT_EMPTY": "empty", "ERR_UNDECLARED_ENTITY": "undeclared_entity"}
 
 # lxml schema error types -> what to tell the caller (without the offending value).
 _SCHEMA_MESSAGES = {
@@ -38,63 +70,141 @@ class RequestState:
         self.principal = None
 
 
-def parse_envelope(body: bytes) -> etree._Element:
-    """Parse a request body; a DTD or bad XML is a ``Client`` fault, never an expansion."""
+def _syntax_kind(error: etree.XMLSyntaxError) -> str:
+    for entry in error.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT":
+            return "too_deep" if "depth" in entry.message.lower() else "too_big"
+        if entry.type_name in _ERROR_KINDS:
+            return _ERROR_KINDS[entry.type_name]
+    return "not_xml"
+
+
+def _encoding_family(name: str | None) -> str | None:
+    """``utf-8`` or ``utf-16`` for the names of those two encodings; None for anything else."""
+    label = (name or "").strip().strip('"').lower().replace("_", "-")
+    if label in ("utf-8", "utf8"):
+        return "utf-8"
+    if label in ("utf-16", "utf-16le", "utf-16be", "utf16"):
+        return "utf-16"
+    return None
+
+
+def parse_envelope(body: bytes, charset: str | None = None) -> etree._Element:
+    """Parse a request body; anything but plain XML 1.0 in UTF-8/16 is a ``Client`` fault.
+
+    ``charset`` is the Content-Type's parameter, when the caller sent one: it must name
+    the encoding the document really uses (WS-I R1018), else the text would be misread.
+    """
+    if not body.strip():
+        raise client_fault(_SYNTAX, _MESSAGES["empty"])
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError:
-        raise client_fault("Client.XMLSyntaxError",
-                           "The request is not well-formed XML (UTF-8, one SOAP envelope).") from None
+    except etree.XMLSyntaxError as error:
+        raise client_fault(_SYNTAX, _MESSAGES[_syntax_kind(error)]) from None
     except ValueError:
-        raise client_fault("Client.XMLSyntaxError", "The request body is not XML.") from None
-    if root.getroottree().docinfo.doctype:
-        raise client_fault("Client.XMLSyntaxError", "A SOAP message must not contain a DTD.")
+        raise client_fault(_SYNTAX, _MESSAGES["not_xml"]) from None
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise client_fault(_SYNTAX, "A SOAP message must not contain a DTD.")
+    if docinfo.xml_version != "1.0":
+        raise client_fault(_SYNTAX, "A SOAP 1.1 message is XML 1.0.")
+    family = _encoding_family(docinfo.encoding)
+    if family is None or (charset and _encoding_family(charset) != family):
+        raise client_fault(_SYNTAX, _MESSAGES["encoding"])
+    if _TOO_DEEP(root):
+        raise client_fault(_SYNTAX, _MESSAGES["too_deep"])
     return root
 
 
-def _field_of(error) -> str:
-    """The local name of the element an lxml schema error points at."""
-    path = (error.path or "").rstrip("/")
-    last = path.rsplit("/", 1)[-1] if path else ""
-    last = last.split("[", 1)[0]
-    return last.split(":", 1)[-1] or "Body"
+def split_envelope(envelope: etree._Element) -> tuple[list, etree._Element]:
+    """The header's children and the one operation element of a SOAP 1.1 envelope."""
+    if etree.QName(envelope).localname == "Envelope" and envelope.tag != f"{{{SOAP11_ENV}}}Envelope":
+        raise client_fault("VersionMismatch", "This endpoint speaks SOAP 1.1 only "
+                           f"(envelope namespace {SOAP11_ENV}).")
+    if envelope.tag != f"{{{SOAP11_ENV}}}Envelope":
+        raise client_fault("Client.SoapError", "The request is not a SOAP 1.1 Envelope.")
+    headers = envelope.findall(f"{{{SOAP11_ENV}}}Header")
+    bodies = envelope.findall(f"{{{SOAP11_ENV}}}Body")
+    if len(headers) > 1 or len(bodies) != 1:
+        raise client_fault("Client.SoapError", "A SOAP Envelope holds at most one Header and one Body.")
+    operations = [child for child in bodies[0] if isinstance(child.tag, str)]
+    if len(operations) != 1:
+        raise client_fault("Client.SoapError", "The SOAP Body must hold exactly one operation element.")
+    if operations[0].tag == f"{{{SOAP11_ENV}}}Fault":
+        raise client_fault("Client.SoapError", "A request must not be a Fault.")
+    header = [child for child in headers[0] if isinstance(child.tag, str)] if headers else []
+    return header, operations[0]
+
+
+def _declared_names(soap_app) -> frozenset[str]:
+    """Every element name the contract's schema declares: the only names a fault may quote."""
+    names = set()
+    for schema in soap_app.interface.docs.xml_schema.schema_dict.values():
+        names.update(node.get("name") for node in schema.iter(f"{{{XSD}}}element") if node.get("name"))
+    return frozenset(names)
 
 
 class PartnerSoap11(Soap11):
     def __init__(self, authenticate, **kwargs):
         super().__init__(validator="lxml", **kwargs)
         self._authenticate = authenticate
+        self.declared_names: frozenset[str] = frozenset()
+
+    def set_app(self, value):
+        super().set_app(value)
+        if value is not None:
+            self.declared_names = _declared_names(value)
+
+    def field_name(self, element_or_name) -> str:
+        """The element's name when the schema declares it; a caller's own names are not repeated."""
+        name = element_or_name if isinstance(element_or_name, str) else etree.QName(element_or_name).localname
+        return name if name in self.declared_names else "Body"
 
     def create_in_document(self, ctx, charset=None):
-        ctx.in_document = parse_envelope(b"".join(ctx.in_string))
+        ctx.in_document = parse_envelope(b"".join(ctx.in_string), charset)
 
     def decompose_incoming_envelope(self, ctx, message=Soap11.REQUEST):
-        envelope = ctx.in_document
-        if envelope.tag == f"{{{SOAP12_ENV}}}Envelope":
-            raise client_fault("VersionMismatch", "This endpoint speaks SOAP 1.1 only.")
-        header, body = _from_soap(envelope, None, ns=SOAP11_ENV)
-        if body is None:
-            raise client_fault("Client.SoapError", "The SOAP Body holds no operation.")
+        header, body = split_envelope(ctx.in_document)
         ctx.in_header_doc, ctx.in_body_doc = header, body
         ctx.method_request_string = body.tag
-        if body.tag == f"{{{SOAP11_ENV}}}Fault":
-            raise client_fault("Client.SoapError", "A request must not be a Fault.")
         ctx.udc = RequestState()
         try:
-            ctx.udc.principal = self._authenticate(header or [])
+            ctx.udc.principal = self._authenticate(header)
         except DomainError as error:
             raise domain_fault(error) from None
         self.validate_body(ctx, message)
 
     def validate_body(self, ctx, message):
         schema = self.validation_schema
-        if schema is None or schema.validate(ctx.in_body_doc):
-            return
-        error = schema.error_log.last_error
-        field = _field_of(error)
-        reason = _SCHEMA_MESSAGES.get(error.type_name, "is not valid for the schema")
-        raise validation_fault(field, f"{field} {reason} (see the WSDL's schema).")
+        if schema is not None and not schema.validate(ctx.in_body_doc):
+            error = schema.error_log.last_error
+            field = self.field_name(_path_name(error.path))
+            if field == "Body":
+                raise validation_fault(field, "The Body holds an element the schema does not "
+                                              "declare there (see the WSDL's schema).")
+            reason = _SCHEMA_MESSAGES.get(error.type_name, "is not valid for the schema")
+            raise validation_fault(field, f"{field} {reason} (see the WSDL's schema).")
+        for element in ctx.in_body_doc.iter(tag=etree.Element):
+            if element.text and _CONTROL.search(element.text):
+                field = self.field_name(element)
+                raise validation_fault(field, f"{field} contains a control character.")
+
+    def from_element(self, ctx, cls, element):
+        """Deserialize one element; a value Python cannot hold is that field's validation fault."""
+        try:
+            value = super().from_element(ctx, cls, element)
+            if isinstance(value, datetime) and value.tzinfo is not None:
+                value.astimezone(UTC)  # an instant outside years 1..9999 in UTC cannot be stored
+            return value
+        except SpyneValidationError:
+            pass
+        except Fault:
+            raise
+        except (ValueError, OverflowError, TypeError):
+            pass
+        field = self.field_name(element)
+        raise validation_fault(field, f"{field} is out of range or in the wrong format.")
 
     def fault_to_parent(self, ctx, cls, inst, parent, ns, *args, **kwargs):
         code = inst.faultcode
@@ -110,4 +220,10 @@ class PartnerSoap11(Soap11):
         return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, [faultcode, faultstring])
 
 
-__all__ = ["PartnerSoap11", "parse_envelope", "Fault"]
+def _path_name(path: str | None) -> str:
+    """The local name of the element an lxml schema error's path points at."""
+    last = (path or "").rstrip("/").rsplit("/", 1)[-1]
+    return last.split("[", 1)[0].split(":", 1)[-1]
+
+
+__all__ = ["PartnerSoap11", "parse_envelope", "split_envelope", "Fault", "MAX_DEPTH"]
