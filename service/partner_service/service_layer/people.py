@@ -1,6 +1,7 @@
 """Saving prospects, members and ex-members: the save rules of the contract.
 
-Single saves and batches share ``_save_one``, so every rule holds per record in both.
+Single saves go through ``_save_one``; batches (``batches``) apply the same domain rules per
+record over rows loaded and written set-based.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.exc import IntegrityError
 
-from ..domain.errors import DomainError, Forbidden, NotFound, RolledBack, ValidationError
+from ..domain.errors import DomainError, Forbidden, NotFound, ValidationError
 from ..domain.fields import BATCH_MAX, Action, UserType
 from ..domain.model import Club, Person, Principal
 from ..domain.people import PersonChanges, apply_changes, check_changes, check_insert, is_stale
@@ -123,27 +124,11 @@ def save_people(uow: UnitOfWork, principal: Principal, club_id: int, user_type: 
                 test: bool = False) -> list[SaveOutcome]:
     """Save up to ``BATCH_MAX`` people; one result per record, in input order.
 
-    A failing record is undone alone (a savepoint each) unless ``all_or_none``, which
-    undoes the whole batch and marks every record failed.
+    A failing record fails alone unless ``all_or_none``, which saves nothing and marks
+    every record failed. Done set-based, a few statements per batch: see ``batches``.
     """
+    from .batches import save_batch  # batches builds on this module's rules
+
     if not 1 <= len(batch) <= BATCH_MAX:
         raise ValidationError("Records", f"A batch holds 1 to {BATCH_MAX} records.")
-    now = utcnow()
-    results: list[SaveOutcome] = []
-    with uow:
-        club = club_in_scope(uow, principal, club_id)
-        for changes in batch:
-            try:
-                with uow.savepoint():
-                    results.append(_save_one(uow, principal, club, user_type, changes, now))
-            except (ValidationError, NotFound) as error:
-                results.append(_failed(error))
-        failed = any(r.action is Action.FAILED for r in results)
-        if all_or_none and failed:
-            undone = RolledBack("Not saved: another record of this AllOrNone batch failed.")
-            return [r if r.action is Action.FAILED else _failed(undone) for r in results]
-        if test:
-            return [r if r.action is Action.FAILED else r.as_validated() for r in results]
-        if any(r.action in (Action.INSERTED, Action.UPDATED) for r in results):
-            uow.commit()
-        return results
+    return save_batch(uow, principal, club_id, user_type, batch, all_or_none, test, utcnow())

@@ -8,7 +8,7 @@ from typing import Protocol
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..adapters import repository
+from ..adapters import people_rows, repository
 from ..domain.errors import Unavailable
 
 # Errors that mean "the database is not there right now", as opposed to a bug or a rule.
@@ -21,6 +21,7 @@ class UnitOfWork(Protocol):
     clubs: repository.ClubRepository
     staff: repository.StaffRepository
     lead_sources: repository.LeadSourceRepository
+    people_rows: people_rows.PeopleRows
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc) -> None: ...
@@ -41,6 +42,7 @@ class SqlAlchemyUnitOfWork:
         self.clubs = repository.ClubRepository(self.session)
         self.staff = repository.StaffRepository(self.session)
         self.lead_sources = repository.LeadSourceRepository(self.session)
+        self.people_rows = people_rows.PeopleRows(self.session)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

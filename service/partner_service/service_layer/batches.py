@@ -1,0 +1,217 @@
+"""Batch saves as set-based database work, with every single-save rule holding per record.
+
+A batch is planned in memory over rows loaded with one SELECT: each record is checked and
+merged in input order against the state the records before it left, exactly as if they
+were saved one after another (so two records with one ExternalId insert once, then update).
+Then the plan is written with a few statements (see ``adapters/people_rows.py``).
+
+Two batches racing on one new ExternalId: the loser's INSERT hits the unique constraint
+(client, ExternalId); its transaction is rolled back and the whole batch planned again
+against the rows the winner committed, so the record becomes an update, never a duplicate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from types import SimpleNamespace
+
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from ..adapters.people_rows import PERSON_COLUMNS, PeopleRows
+from ..adapters.repository import parse_id
+from ..domain.errors import NotFound, RolledBack, Unavailable, ValidationError
+from ..domain.fields import PROSPECT_FIELDS, Action, UserType
+from ..domain.people import PersonChanges, apply_changes, check_changes, check_insert, is_stale
+from .people import _failed, club_in_scope
+from .results import SaveOutcome
+from .unit_of_work import UnitOfWork
+
+# The caller-visible state of a person (``Person.snapshot``): what tells Updated from Unchanged.
+_SNAPSHOT = tuple(spec.attr for spec in PROSPECT_FIELDS) + ("club_id", "user_type", "external_id")
+_REFERENCES = (("LeadOwnerId", "lead_owner_id", "staff", "GetStaffList"),
+               ("LeadSourceId", "lead_source_id", "lead_sources", "GetLeadSources"))
+# PostgreSQL's deadlock_detected and serialization_failure: safe to run the batch again.
+_RETRY_SQLSTATES = {"40P01", "40001"}
+ATTEMPTS = 5
+
+
+@dataclass
+class _Result:
+    """One record's answer; ``key`` names its row, whose ID may only exist after the INSERT."""
+
+    action: Action
+    key: int | None = None
+    error: Exception | None = None
+
+
+@dataclass
+class _Plan:
+    """The rows one batch touches, as the records saved so far left them."""
+
+    rows: dict[int, SimpleNamespace]           # key -> row; existing rows keyed by their ID
+    originals: dict[int, dict]                 # ID -> row as loaded
+    by_external_id: dict[str, int]             # ExternalId -> key, as of the records so far
+    references: dict[str, set[int]]            # referenced table -> IDs that exist for the client
+    new_keys: list[int] = field(default_factory=list)
+    history: list[tuple[int, UserType | None, UserType]] = field(default_factory=list)
+
+    def commit_row(self, key: int, draft: SimpleNamespace) -> None:
+        old = self.rows.get(key)
+        if old is not None and old.external_id != draft.external_id:
+            self.by_external_id.pop(old.external_id, None)
+        if draft.external_id is not None:
+            self.by_external_id[draft.external_id] = key
+        self.rows[key] = draft
+
+
+def _resolve_references(plan: _Plan, checked: dict) -> None:
+    for wire, attr, table, listing in _REFERENCES:
+        if checked.get(attr) is not None:
+            number = parse_id(checked[attr])
+            if number not in plan.references[table]:
+                raise ValidationError(wire, f"{wire} is not an ID of this client (see {listing}).")
+            checked[attr] = number
+
+
+def _update(plan: _Plan, key: int, club_id: int, user_type: UserType, changes: PersonChanges,
+            checked: dict, now: datetime) -> _Result:
+    current = plan.rows[key]
+    if is_stale(current, checked):
+        return _Result(Action.STALE, key)
+    draft = SimpleNamespace(**vars(current))
+    apply_changes(draft, checked, changes.to_null)
+    draft.club_id = club_id
+    if changes.external_id is not None:
+        draft.external_id = changes.external_id
+    converted = draft.user_type is not user_type
+    draft.user_type = user_type
+    if all(getattr(draft, a) == getattr(current, a) for a in _SNAPSHOT):
+        return _Result(Action.UNCHANGED, key)
+    draft.updated_at = now
+    plan.commit_row(key, draft)
+    if converted:
+        plan.history.append((key, current.user_type, user_type))
+    return _Result(Action.UPDATED, key)
+
+
+def _insert(plan: _Plan, client_id: int, club_id: int, user_type: UserType, changes: PersonChanges,
+            checked: dict, now: datetime) -> _Result:
+    check_insert(checked)
+    draft = SimpleNamespace(**dict.fromkeys(PERSON_COLUMNS))
+    draft.__dict__.update(client_id=client_id, club_id=club_id, user_type=user_type,
+                          external_id=changes.external_id, inserted_at=now, updated_at=now)
+    apply_changes(draft, checked, ())
+    key = -1 - len(plan.new_keys)  # new rows get negative keys until the INSERT names them
+    plan.new_keys.append(key)
+    plan.commit_row(key, draft)
+    plan.history.append((key, None, user_type))
+    return _Result(Action.INSERTED, key)
+
+
+def _plan_one(plan: _Plan, client_id: int, club_id: int, user_type: UserType,
+              changes: PersonChanges, now: datetime) -> _Result:
+    """``people._save_one`` over the in-memory plan: the same checks, in the same order."""
+    checked = check_changes(changes, user_type, now.date())
+    _resolve_references(plan, checked)
+    if changes.id is not None:
+        key = parse_id(changes.id)
+        if key not in plan.rows:
+            raise NotFound("No person with that Id exists for this client.")
+        moved = changes.external_id not in (None, plan.rows[key].external_id)
+        if moved and changes.external_id in plan.by_external_id:
+            raise ValidationError("ExternalId", "ExternalId already belongs to another person.")
+        return _update(plan, key, club_id, user_type, changes, checked, now)
+    key = plan.by_external_id.get(changes.external_id) if changes.external_id is not None else None
+    if key is None:
+        return _insert(plan, client_id, club_id, user_type, changes, checked, now)
+    return _update(plan, key, club_id, user_type, changes, checked, now)
+
+
+def _load(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> _Plan:
+    ids = [n for n in (parse_id(c.id) for c in batch) if n is not None]
+    external_ids = [c.external_id for c in batch if c.external_id is not None]
+    loaded = rows.load(client_id, ids, external_ids)
+    references = {}
+    for wire, _attr, table, _listing in _REFERENCES:
+        wanted = [parse_id(c.values.get(wire)) for c in batch if c.values.get(wire) is not None]
+        references[table] = rows.existing_ids(table, client_id, [n for n in wanted if n is not None])
+    return _Plan(rows={r["id"]: SimpleNamespace(**r) for r in loaded},
+                 originals={r["id"]: r for r in loaded},
+                 by_external_id={r["external_id"]: r["id"] for r in loaded if r["external_id"] is not None},
+                 references=references)
+
+
+def _write(rows: PeopleRows, plan: _Plan, now: datetime) -> dict[int, int]:
+    """Write the plan; answer each new row's key -> its ID."""
+    changes: dict[int, dict] = {}
+    moving: list[int] = []
+    for row_id, original in plan.originals.items():
+        final = vars(plan.rows[row_id])
+        changed = {c: final[c] for c in PERSON_COLUMNS if final[c] != original[c]}
+        if changed:
+            changes[row_id] = changed
+            if "external_id" in changed and original["external_id"] is not None:
+                moving.append(row_id)
+    if moving and (plan.new_keys or len(changes) > 1):
+        rows.clear_external_ids(moving)
+    rows.update(changes)
+    new_ids = rows.insert([{c: getattr(plan.rows[k], c) for c in PERSON_COLUMNS} for k in plan.new_keys])
+    ids = dict(zip(plan.new_keys, new_ids, strict=True))
+    rows.add_history([{"person_id": ids.get(key, key), "from_type": from_type, "to_type": to_type,
+                       "changed_at": now} for key, from_type, to_type in plan.history])
+    return ids
+
+
+def _outcome(plan: _Plan, ids: dict[int, int], result: _Result) -> SaveOutcome:
+    if result.action is Action.FAILED:
+        return _failed(result.error)
+    row_id = ids.get(result.key, result.key)  # negative: a new row of a Test batch, never written
+    return SaveOutcome(id=str(row_id) if row_id > 0 else None, action=result.action,
+                       user_type=plan.rows[result.key].user_type)
+
+
+def _attempt(uow: UnitOfWork, principal, club_id: int, user_type: UserType,
+             batch: list[PersonChanges], all_or_none: bool, test: bool, now: datetime) -> list[SaveOutcome]:
+    with uow:
+        club = club_in_scope(uow, principal, club_id)
+        plan = _load(uow.people_rows, principal.client_id, batch)
+        results = []
+        for changes in batch:
+            try:
+                results.append(_plan_one(plan, principal.client_id, club.id, user_type, changes, now))
+            except (ValidationError, NotFound) as error:
+                results.append(_Result(Action.FAILED, error=error))
+        failed = any(r.action is Action.FAILED for r in results)
+        if all_or_none and failed:
+            undone = RolledBack("Not saved: another record of this AllOrNone batch failed.")
+            return [_outcome(plan, {}, r if r.action is Action.FAILED else _Result(Action.FAILED, error=undone))
+                    for r in results]
+        if test:  # every rule was checked while planning; nothing is written
+            return [o if o.action is Action.FAILED else o.as_validated()
+                    for o in (_outcome(plan, {}, r) for r in results)]
+        ids = _write(uow.people_rows, plan, now)
+        outcomes = [_outcome(plan, ids, r) for r in results]
+        if any(o.action in (Action.INSERTED, Action.UPDATED) for o in outcomes):
+            uow.commit()
+        return outcomes
+
+
+def _retryable(error: Exception) -> bool:
+    if isinstance(error, Unavailable):  # the unit of work reports deadlocks as the database being away
+        error = error.__cause__
+    if isinstance(error, IntegrityError):
+        return True  # a concurrent save took one of our new ExternalIds: plan again, it is an update now
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES
+
+
+def save_batch(uow: UnitOfWork, principal, club_id: int, user_type: UserType, batch: list[PersonChanges],
+               all_or_none: bool, test: bool, now: datetime) -> list[SaveOutcome]:
+    """Plan and write one batch; run it again from scratch when a concurrent save got in the way."""
+    for attempt in range(ATTEMPTS):
+        try:
+            return _attempt(uow, principal, club_id, user_type, batch, all_or_none, test, now)
+        except (DBAPIError, Unavailable) as error:
+            if attempt == ATTEMPTS - 1 or not _retryable(error):
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,215 @@
+"""Batch saves against the single-save path: same inputs, same answers, same stored state.
+
+Two identical tenants live in one database; one gets the records through ``save_person``
+one at a time, the other through ``save_people`` in one batch. IDs differ between the
+tenants, so both sides are compared with every person ID replaced by a stable label.
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+import pytest
+from partner_service.adapters.orm import people, user_type_history
+from partner_service.domain.errors import DomainError
+from partner_service.domain.fields import PROSPECT_FIELDS, Action, UserType
+from partner_service.domain.model import Principal
+from partner_service.domain.people import PersonChanges
+from partner_service.service_layer import lead_sources, tenants
+from partner_service.service_layer import people as people_service
+from partner_service.service_layer.people import _failed
+from sqlalchemy import event, func, select
+
+OLD = datetime(2026, 1, 1, 12, 0, 0)
+NEWER = datetime(2026, 2, 1, 12, 0, 0)
+
+
+def _seed(uow_factory, name: str) -> dict:
+    """A tenant with two clubs, a staff member, a lead source and three stored people."""
+    client = tenants.create_client(uow_factory(), name, 2)
+    principal = Principal(client.id, username=name)
+    staff = tenants.add_staff(uow_factory(), client.id, f"staff@{name}.com", "Sam", "Staff")
+    source = lead_sources.save_lead_source(uow_factory(), principal, None, "Walk-in")
+    club = client.club_ids[0]
+    ids = {"principal": principal, "club": club, "club2": client.club_ids[1],
+           "staff": staff.id, "source": source.id}
+    stored = {
+        "p1": (UserType.PROSPECT, PersonChanges({"FirstName": "Pia", "LastName": "One", "City": "Oslo",
+                                                 "ModifiedDate": NEWER}, external_id="E1")),
+        "p2": (UserType.PROSPECT, PersonChanges({"FirstName": "Pal", "LastName": "Two", "City": "Rome"})),
+        "m1": (UserType.MEMBER, PersonChanges({"FirstName": "Mia", "LastName": "Member"}, external_id="M1")),
+    }
+    for label, (user_type, changes) in stored.items():
+        ids[label] = people_service.save_person(uow_factory(), principal, club, user_type, changes).id
+    return ids
+
+
+def _prospect_records(ids: dict) -> list[PersonChanges]:
+    """Every rule of a single save, and records that depend on the ones before them."""
+    pete = {"FirstName": "Pete", "LastName": "Prospect"}
+    return [
+        PersonChanges(dict(pete)),                                               # insert
+        PersonChanges(dict(pete), external_id="N1"),                             # insert by ExternalId
+        PersonChanges({"City": "Lima"}, external_id="N1"),                       # updates the row just inserted
+        PersonChanges({"City": "Lima"}, external_id="N1"),                       # ... then is Unchanged
+        PersonChanges({"City": "Oslo", "ModifiedDate": OLD}, external_id="E1"),  # Stale
+        PersonChanges({}, to_null=("City",), id=ids["p2"]),                      # FieldsToNull
+        PersonChanges({}, to_null=("City",), id=ids["p2"]),                      # Unchanged
+        PersonChanges({"City": "Nowhere"}, id="999999999"),                      # NotFound
+        PersonChanges({**pete, "LeadOwnerId": "424242"}),                        # bad reference
+        PersonChanges({**pete, "LeadOwnerId": ids["staff"], "LeadSourceId": ids["source"]}),
+        PersonChanges({"City": "Kyiv"}, id=ids["p1"], external_id="M1"),         # ExternalId taken
+        PersonChanges({"City": "Bern"}, id=ids["p2"], external_id="E2"),         # ExternalId moves
+        PersonChanges({"FirstName": "Paolo"}, external_id="E2"),                 # found by the new one
+        PersonChanges({"FirstName": "NoLast"}),                                  # required on insert
+        PersonChanges({"TrialStartDate": OLD.date().replace(month=3),
+                       "TrialEndDate": OLD.date()}, id=ids["p1"]),              # trial ends before start
+        PersonChanges({"City": "Kobe"}, external_id="M1"),                       # member back to prospect
+        PersonChanges({"Gender": "Robot"}, external_id="N2"),                    # bad enum
+        PersonChanges({"FirstName": "x" * 81, "LastName": "Long"}),              # too long
+    ]
+
+
+def _member_records(ids: dict) -> list[PersonChanges]:
+    return [
+        PersonChanges({"Status": "Active"}, id=ids["p1"]),                      # prospect -> member
+        PersonChanges({"Status": "Active"}, id=ids["p1"]),                      # already a member
+        PersonChanges({"FirstName": "Nia", "LastName": "New"}, external_id="E1"),  # converted above
+        PersonChanges({"FirstName": "Max", "LastName": "Member"}, external_id="X1"),
+        PersonChanges({"LeadOwnerId": ids["staff"]}, external_id="X1"),         # not a member field
+    ]
+
+
+def _single(uow_factory, ids, user_type, records) -> list:
+    outcomes = []
+    for changes in records:
+        try:
+            outcomes.append(people_service.save_person(uow_factory(), ids["principal"], ids["club2"],
+                                                       user_type, changes))
+        except DomainError as error:
+            outcomes.append(_failed(error))
+    return outcomes
+
+
+def _batch(uow_factory, ids, user_type, records, **options) -> list:
+    return people_service.save_people(uow_factory(), ids["principal"], ids["club2"], user_type, records,
+                                      **options)
+
+
+def _labels(engine, ids: dict) -> dict[int, str]:
+    """Person ID -> a label equal on both tenants: the seed's name, or the n-th new row."""
+    client_id = ids["principal"].client_id
+    with engine.connect() as connection:
+        rows = connection.execute(select(people.c.id).where(people.c.client_id == client_id)
+                                  .order_by(people.c.id)).scalars().all()
+    seeded = {int(ids[k]): k for k in ("p1", "p2", "m1")}
+    fresh = iter(range(1, len(rows) + 1))
+    return {row_id: seeded.get(row_id) or f"new{next(fresh)}" for row_id in rows}
+
+
+def _answers(outcomes, labels) -> list:
+    return [(o.action, labels.get(int(o.id)) if o.id else None, o.user_type,
+             (o.error.code, o.error.field) if o.error else None) for o in outcomes]
+
+
+def _state(engine, ids: dict, labels: dict) -> tuple[list, list]:
+    """Every stored person and history line of the tenant, timestamps and own IDs left out."""
+    columns = [people.c[spec.attr] for spec in PROSPECT_FIELDS] + [people.c.user_type, people.c.external_id]
+    own = {ids["club"]: "club", ids["club2"]: "club2"}
+    with engine.connect() as connection:
+        stored = connection.execute(select(people.c.id, people.c.club_id, people.c.lead_owner_id,
+                                           people.c.lead_source_id, *columns)
+                                    .where(people.c.client_id == ids["principal"].client_id)).all()
+        history = connection.execute(select(user_type_history.c.person_id, user_type_history.c.from_type,
+                                            user_type_history.c.to_type)
+                                     .where(user_type_history.c.person_id.in_(list(labels)))).all()
+    persons = sorted((labels[r.id], own[r.club_id], r.lead_owner_id is not None, r.lead_source_id is not None,
+                      tuple(getattr(r, c.name) for c in columns if c.name not in ("lead_owner_id",
+                                                                                "lead_source_id")))
+                     for r in stored)
+    lines = sorted((labels[h.person_id], h.from_type or "", h.to_type) for h in history)
+    return persons, lines
+
+
+@pytest.fixture
+def twins(uow_factory):
+    return _seed(uow_factory, "singles"), _seed(uow_factory, "batches")
+
+
+@pytest.mark.parametrize("user_type, records", [(UserType.PROSPECT, _prospect_records),
+                                                 (UserType.MEMBER, _member_records)])
+def test_a_batch_answers_and_stores_what_single_saves_in_order_would(engine, uow_factory, twins,
+                                                                       user_type, records):
+    singles, batches = twins
+    single = _single(uow_factory, singles, user_type, records(singles))
+    batch = _batch(uow_factory, batches, user_type, records(batches))
+    single_labels, batch_labels = _labels(engine, singles), _labels(engine, batches)
+    assert _answers(batch, batch_labels) == _answers(single, single_labels)
+    assert _state(engine, batches, batch_labels) == _state(engine, singles, single_labels)
+    assert {o.action for o in batch} > {Action.FAILED}
+
+
+def test_a_test_batch_answers_like_the_real_one_and_writes_nothing(engine, uow_factory, twins):
+    _, ids = twins
+    before = _state(engine, ids, _labels(engine, ids))
+    tried = _batch(uow_factory, ids, UserType.PROSPECT, _prospect_records(ids), test=True)
+    assert _state(engine, ids, _labels(engine, ids)) == before
+    done = _batch(uow_factory, ids, UserType.PROSPECT, _prospect_records(ids))
+    assert [o.action is Action.FAILED for o in tried] == [o.action is Action.FAILED for o in done]
+    assert {o.action for o in tried} == {Action.VALIDATED, Action.FAILED}
+    inserted = [t.id for t, d in zip(tried, done, strict=True) if d.action is Action.INSERTED]
+    assert inserted and inserted == [None] * len(inserted)
+
+
+def test_all_or_none_with_one_failure_stores_nothing_and_says_why_per_record(engine, uow_factory, twins):
+    _, ids = twins
+    before = _state(engine, ids, _labels(engine, ids))
+    outcomes = _batch(uow_factory, ids, UserType.PROSPECT, _prospect_records(ids), all_or_none=True)
+    assert _state(engine, ids, _labels(engine, ids)) == before
+    assert {o.action for o in outcomes} == {Action.FAILED}
+    codes = [o.error.code for o in outcomes]
+    assert "Client.RolledBack" in codes and "Client.Validation" in codes and "Client.NotFound" in codes
+
+
+def test_a_full_batch_takes_a_few_statements_not_one_per_record(engine, uow_factory, twins):
+    _, ids = twins
+    first = [PersonChanges({"FirstName": f"P{n}", "LastName": "Load", "LeadOwnerId": ids["staff"]},
+                           external_id=f"load-{n}") for n in range(200)]
+    statements = []
+    event.listen(engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+    outcomes = _batch(uow_factory, ids, UserType.PROSPECT, first)
+    assert [o.action for o in outcomes] == [Action.INSERTED] * 200
+    inserts = len(statements)
+    half = [PersonChanges({"City": "Pisa"}, external_id=f"load-{n}") for n in range(100)] + first[100:]
+    outcomes = _batch(uow_factory, ids, UserType.PROSPECT, half)
+    assert [o.action for o in outcomes] == [Action.UPDATED] * 100 + [Action.UNCHANGED] * 100
+    assert inserts <= 10 and len(statements) - inserts <= 10, statements
+
+
+def test_concurrent_batches_with_overlapping_external_ids_never_duplicate(engine, uow_factory, twins):
+    _, ids = twins
+    barrier = threading.Barrier(3)
+    answers: dict[int, list] = {}
+
+    def push(worker: int) -> None:
+        for round_ in range(4):
+            records = [PersonChanges({"FirstName": f"W{worker}", "LastName": "Race"},
+                                     external_id=f"race-{round_}-{n}") for n in range(30)]
+            records = records[worker * 5:] + records[:worker * 5]  # overlapping, in different orders
+            barrier.wait(timeout=30)
+            answers.setdefault(worker, []).extend(_batch(uow_factory, ids, UserType.PROSPECT, records))
+
+    threads = [threading.Thread(target=push, args=(w,)) for w in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(answers) == [0, 1, 2]
+    with engine.connect() as connection:
+        count = connection.execute(select(func.count(), func.count(people.c.external_id.distinct()))
+                                   .where(people.c.external_id.like("race-%"))).one()
+    assert tuple(count) == (120, 120)
+    actions = [o.action for worker in answers.values() for o in worker]
+    assert actions.count(Action.INSERTED) == 120
+    assert set(actions) <= {Action.INSERTED, Action.UPDATED, Action.UNCHANGED}
