@@ -20,6 +20,7 @@ from .domain.model import Principal
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
+from .security import ws_security
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -54,7 +55,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     prepare_database(engine)
     sessions = session_factory(engine)
     deps = Dependencies(uow=lambda: SqlAlchemyUnitOfWork(sessions),
-                        authenticate=authenticate or refuse_all)
+                        authenticate=authenticate
+                        or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions)))
     soap_app = build_application(deps, settings.operations)
     template = canonical_wsdl(soap_app, DEFAULT_LOCATION)
     cache: dict[str, bytes] = {}

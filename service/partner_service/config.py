@@ -55,6 +55,16 @@ class Settings:
     log_format: str = "text"
     log_level: str = "info"
     metrics: bool = True
+    # WS-Security (see domain.credentials.AuthPolicy and adapters.secrets for what each does).
+    auth_max_age: int = 300
+    auth_max_skew: int = 60
+    auth_lockout_threshold: int = 5
+    auth_lockout_seconds: int = 60
+    auth_lockout_max_seconds: int = 900
+    auth_cache_seconds: int = 5
+    auth_rotation_grace: int = 86400
+    secret_key: str = field(default="", repr=False)
+    secret_key_file: Path | None = None
     extra: dict = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -228,6 +238,15 @@ _OPTIONS = {o.name: o for o in (
     _Option("log_format", _one_of("text", "json")),
     _Option("log_level", _one_of("debug", "info", "warning", "error")),
     _Option("metrics", _bool),
+    _Option("auth_max_age", _int_between(1, 86400)),
+    _Option("auth_max_skew", _int_between(0, 3600)),
+    _Option("auth_lockout_threshold", _int_between(1, 1000)),
+    _Option("auth_lockout_seconds", _int_between(1, 86400)),
+    _Option("auth_lockout_max_seconds", _int_between(1, 86400)),
+    _Option("auth_cache_seconds", _int_between(0, 300)),
+    _Option("auth_rotation_grace", _int_between(0, 90 * 86400)),
+    _Option("secret_key", _text, secret=True),
+    _Option("secret_key_file", _path),
 )}
 
 assert set(_OPTIONS) <= {f.name for f in fields(Settings)}

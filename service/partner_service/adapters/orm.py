@@ -139,4 +139,9 @@ def start_mappers() -> None:
                               lazy="selectin"),
     })
     mapper_registry.map_imperatively(LeadSource, lead_sources)
+    map_credentials(club_mapper)
     _mapped = True
+
+
+# Credentials and the replay cache live in their own module, on this same metadata.
+from .credential_store import map_credentials  # noqa: E402

@@ -92,3 +92,10 @@ def serve(bind: str, dev: bool, insecure_http: bool) -> None:
     from .server import run
 
     run(bind=bind, dev=dev, insecure_http=insecure_http)
+
+
+# Credentials and turn-up live in their own module (kept small); registered here.
+from .cli_credentials import COMMANDS as _CREDENTIAL_COMMANDS  # noqa: E402
+
+for _command in _CREDENTIAL_COMMANDS:
+    main.add_command(_command)

@@ -8,7 +8,7 @@ from typing import Protocol
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..adapters import people_rows, repository
+from ..adapters import credential_store, people_rows, repository
 from ..domain.errors import Unavailable
 
 # Errors that mean "the database is not there right now", as opposed to a bug or a rule.
@@ -21,6 +21,8 @@ class UnitOfWork(Protocol):
     clubs: repository.ClubRepository
     staff: repository.StaffRepository
     lead_sources: repository.LeadSourceRepository
+    credentials: credential_store.CredentialRepository
+    nonces: credential_store.NonceCache
     people_rows: people_rows.PeopleRows
 
     def __enter__(self) -> UnitOfWork: ...
@@ -42,6 +44,8 @@ class SqlAlchemyUnitOfWork:
         self.clubs = repository.ClubRepository(self.session)
         self.staff = repository.StaffRepository(self.session)
         self.lead_sources = repository.LeadSourceRepository(self.session)
+        self.credentials = credential_store.CredentialRepository(self.session)
+        self.nonces = credential_store.NonceCache(self.session)
         self.people_rows = people_rows.PeopleRows(self.session)
         return self
 

@@ -1,0 +1,129 @@
+"""Credentials and the shared nonce replay cache, in the same database as everything else.
+
+The replay cache is a table with the nonce's key as primary key: the database's unique
+check is what makes "seen once" hold across every worker and host. Expired rows are
+purged by whoever inserts, at most once a minute per process.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+    delete,
+    select,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, relationship
+
+from ..domain.credentials import Credential
+from .orm import Id, clubs, mapper_registry, metadata
+
+credentials = Table(
+    "credentials", metadata,
+    Column("id", Id, primary_key=True),
+    Column("client_id", Id, ForeignKey("clients.id"), nullable=False, index=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("all_clubs", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+    Column("secret_hash", String(200), nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("previous_hash", String(200)),
+    Column("previous_sealed", LargeBinary),
+    Column("previous_valid_until", DateTime),
+    Column("version", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime),
+)
+
+credential_clubs = Table(
+    "credential_clubs", metadata,
+    Column("credential_id", Id, ForeignKey("credentials.id"), primary_key=True),
+    Column("club_id", Id, ForeignKey("clubs.id"), primary_key=True),
+)
+
+# key: hex SHA-256 of (username, nonce); nothing about the message itself is kept.
+seen_nonces = Table(
+    "seen_nonces", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+
+
+def map_credentials(club_mapper) -> None:
+    mapper_registry.map_imperatively(Credential, credentials, properties={
+        "clubs": relationship(club_mapper, secondary=credential_clubs, order_by=clubs.c.id,
+                              lazy="selectin"),
+    })
+
+
+class CredentialRepository:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, credential: Credential) -> None:
+        self.session.add(credential)
+
+    def get(self, credential_id: int) -> Credential | None:
+        return self.session.get(Credential, credential_id)
+
+    def by_username(self, username: str) -> Credential | None:
+        return self.session.scalars(select(Credential).where(Credential.username == username)).one_or_none()
+
+    def for_client(self, client_id: int | None = None) -> list[Credential]:
+        query = select(Credential).order_by(Credential.id)
+        if client_id is not None:
+            query = query.where(Credential.client_id == client_id)
+        return list(self.session.scalars(query))
+
+
+class NonceCache:
+    """``remember(key, until, now)`` is True the first time a key is seen, False after."""
+
+    PURGE_EVERY = 60.0
+    _last_purge = 0.0
+    _lock = threading.Lock()
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def remember(self, key: str, until: datetime, now: datetime) -> bool:
+        self._maybe_purge(now)
+        try:
+            with self.session.begin_nested():
+                self.session.execute(seen_nonces.insert().values(key=key, expires_at=until))
+        except IntegrityError:
+            # Seen before. A leftover whose time is over (not yet purged) may be taken over,
+            # atomically, so two racing takers still get one True between them.
+            taken = self.session.execute(seen_nonces.update()
+                                         .where(seen_nonces.c.key == key, seen_nonces.c.expires_at <= now)
+                                         .values(expires_at=until))
+            return taken.rowcount == 1
+        return True
+
+    def _maybe_purge(self, now: datetime) -> None:
+        with NonceCache._lock:
+            if time.monotonic() - NonceCache._last_purge < self.PURGE_EVERY:
+                return
+            NonceCache._last_purge = time.monotonic()
+        self.session.execute(delete(seen_nonces).where(seen_nonces.c.expires_at <= now))
+
+    def count(self) -> int:
+        return len(self.session.execute(select(seen_nonces.c.key)).all())
+
+
+__all__ = ["CredentialRepository", "NonceCache", "credentials", "credential_clubs", "seen_nonces",
+           "map_credentials"]

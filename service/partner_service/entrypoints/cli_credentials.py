@@ -1,0 +1,102 @@
+"""``partner-service credential add|list|revoke|rotate`` and ``partner-service turnup``.
+
+A password is printed once, when it is made (add, rotate, turnup), and never again: only
+its hash and a copy sealed with the server key (adapters/secrets.py) are stored.
+"""
+
+from __future__ import annotations
+
+import click
+
+from ..config import Settings
+from ..domain.errors import DomainError
+from ..security import secret_keeper
+from ..service_layer import credentials as service
+
+
+def _uow(settings: Settings):
+    from .cli import _uow_factory  # cli imports this module; import back lazily
+
+    return _uow_factory(settings)()
+
+
+def _run(call):
+    try:
+        return call()
+    except DomainError as error:
+        raise click.ClickException(error.message) from None
+
+
+def _when(moment) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ") if moment else "-"
+
+
+@click.group()
+def credential() -> None:
+    """WS-Security credentials of the Connector (one client, all or some of its clubs)."""
+
+
+@credential.command("add")
+@click.option("--client", "client_id", type=int, required=True)
+@click.option("--username", default=None, help="Default: client<ID>-<random>.")
+@click.option("--club", "club_ids", type=int, multiple=True, help="Limit to this club (repeat); default all.")
+@click.pass_obj
+def credential_add(settings: Settings, client_id, username, club_ids) -> None:
+    """Make a credential; prints its username and password (shown this once)."""
+    issued = _run(lambda: service.add_credential(_uow(settings), secret_keeper(settings), client_id,
+                                                 username, list(club_ids) or None))
+    click.echo(f"username = {issued.credential.username}\npassword = {issued.password}")
+    click.echo("The password is shown this once; it cannot be displayed again.", err=True)
+
+
+@credential.command("list")
+@click.option("--client", "client_id", type=int, default=None)
+@click.pass_obj
+def credential_list(settings: Settings, client_id) -> None:
+    """Credentials (never their secrets): state, clubs, created, last used, grace, lock."""
+    click.echo("id\tclient\tusername\tstate\tclubs\tcreated\tlast_used\tprevious_until\tlocked_until")
+    for view in _run(lambda: service.list_credentials(_uow(settings), client_id)):
+        clubs = "all" if view.club_ids is None else ",".join(map(str, view.club_ids))
+        click.echo("\t".join([str(view.id), str(view.client_id), view.username,
+                              "active" if view.active else "revoked", clubs, _when(view.created_at),
+                              _when(view.last_used_at), _when(view.previous_valid_until),
+                              _when(view.locked_until)]))
+
+
+@credential.command("revoke")
+@click.argument("username")
+@click.pass_obj
+def credential_revoke(settings: Settings, username) -> None:
+    """Refuse this credential from now on (every process within PARTNER_AUTH_CACHE_SECONDS)."""
+    view = _run(lambda: service.revoke_credential(_uow(settings), username))
+    click.echo(f"revoked {view.username}")
+
+
+@credential.command("rotate")
+@click.argument("username")
+@click.option("--grace", type=click.IntRange(0, 90 * 86400), default=None,
+              help="Seconds the old password stays valid (default PARTNER_AUTH_ROTATION_GRACE).")
+@click.pass_obj
+def credential_rotate(settings: Settings, username, grace) -> None:
+    """A new password (shown this once); the old one works until the grace period ends."""
+    grace = settings.auth_rotation_grace if grace is None else grace
+    issued = _run(lambda: service.rotate_credential(_uow(settings), secret_keeper(settings), username, grace))
+    click.echo(f"username = {issued.credential.username}\npassword = {issued.password}")
+    click.echo(f"The old password stays valid until {_when(issued.credential.previous_valid_until)}.",
+               err=True)
+
+
+@click.command()
+@click.option("--client", "client_name", required=True, help="The new client's name.")
+@click.option("--clubs", type=click.IntRange(1, 1000), required=True, help="How many clubs it has.")
+@click.option("--url", required=True, help="The SOAP endpoint the Connector calls, https://HOST/soap.")
+@click.option("--password-type", type=click.Choice(["digest", "text"]), default="digest", show_default=True)
+@click.pass_obj
+def turnup(settings: Settings, client_name, clubs, url, password_type) -> None:
+    """Create a client, its clubs and a credential; print the turn-up sheet (TOML)."""
+    sheet = _run(lambda: service.turnup(_uow(settings), secret_keeper(settings), client_name, clubs, url,
+                                        password_type))
+    click.echo(sheet.to_toml(), nl=False)
+
+
+COMMANDS = (credential, turnup)

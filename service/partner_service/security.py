@@ -1,0 +1,36 @@
+"""Putting WS-Security together from settings: server key, policy, authenticator, SOAP hook.
+
+Shared by the app factory (one authenticator per process, so its caches live as long as the
+worker) and the command line (which seals secrets with the same key).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from .adapters.secrets import SecretKeeper, load_key
+from .config import Settings
+from .domain.credentials import AuthPolicy
+from .domain.model import Principal
+from .entrypoints.soap.wsse import header_authenticator
+from .service_layer.auth import Authenticator
+
+
+def auth_policy(settings: Settings) -> AuthPolicy:
+    return AuthPolicy(max_age=settings.auth_max_age, max_skew=settings.auth_max_skew,
+                      lockout_threshold=settings.auth_lockout_threshold,
+                      lockout_seconds=settings.auth_lockout_seconds,
+                      lockout_max_seconds=settings.auth_lockout_max_seconds,
+                      cache_seconds=settings.auth_cache_seconds,
+                      rotation_grace_seconds=settings.auth_rotation_grace)
+
+
+def secret_keeper(settings: Settings) -> SecretKeeper:
+    key_file = str(settings.secret_key_file) if settings.secret_key_file else ""
+    return SecretKeeper(load_key(settings.secret_key, key_file, settings.data_dir))
+
+
+def ws_security(settings: Settings, uow_factory: Callable[[], object]) -> Callable[[list], Principal]:
+    """The ``authenticate`` hook of ``create_app``: SOAP header elements -> Principal."""
+    authenticator = Authenticator(secret_keeper(settings), auth_policy(settings))
+    return header_authenticator(lambda token, now: authenticator.authenticate(uow_factory(), token, now))

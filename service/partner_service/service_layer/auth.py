@@ -1,0 +1,174 @@
+"""Believing a UsernameToken: which credential, which client and clubs, or why not.
+
+Order matters: freshness first (cheap, no lookup), then the password, and the nonce is
+recorded only for a token that authenticated, so failed guesses never burn nonces and a
+replay of a good message is refused as ``MessageExpired``.
+
+Hot path: a credential row is re-read from the database when the cached copy is older than
+``policy.cache_seconds`` (default 5 s). That is the bound on how long a revocation or a
+rotation takes to reach every process. A PasswordText check costs an argon2 run only once per
+(credential version, secret, password) per process: later checks hit a small LRU keyed by an
+HMAC under a per-process random key, never the password.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from datetime import datetime
+from typing import Protocol
+
+from ..domain.credentials import (
+    DIGEST,
+    FAILED,
+    AuthPolicy,
+    Credential,
+    SecretRecord,
+    UsernameToken,
+    check_freshness,
+    password_digest,
+    replay_window_end,
+)
+from ..domain.errors import SecurityRefused
+from ..domain.model import Principal
+from .unit_of_work import UnitOfWork
+
+
+class Secrets(Protocol):
+    """What ``adapters.secrets.SecretKeeper`` offers the service layer."""
+
+    dummy_secret: str
+
+    def seal(self, password: str) -> SecretRecord: ...
+    def unseal(self, record: SecretRecord) -> str: ...
+    def verify_text(self, record: SecretRecord | None, password: str) -> bool: ...
+    def cache_key(self, *parts: str) -> bytes: ...
+
+
+class _Bounded:
+    """A thread-safe LRU of at most ``size`` entries."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def pop(self, key) -> None:
+        with self._lock:
+            self._items.pop(key, None)
+
+
+def nonce_key(username: str, nonce: bytes) -> str:
+    return hashlib.sha256(username.encode("utf-8") + b"\0" + nonce).hexdigest()
+
+
+class Authenticator:
+    """``authenticate(uow, token, now)`` -> ``Principal`` or ``SecurityRefused``."""
+
+    def __init__(self, secrets: Secrets, policy: AuthPolicy | None = None,
+                 monotonic: Callable[[], float] = time.monotonic, cache_size: int = 1024):
+        self.secrets = secrets
+        self.policy = policy or AuthPolicy()
+        self._monotonic = monotonic
+        self._rows = _Bounded(cache_size)       # username -> (read at, Credential or None)
+        self._verified = _Bounded(cache_size)   # HMAC of a good text check -> True
+
+    def authenticate(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Principal:
+        check_freshness(token, now, self.policy)
+        credential = self._credential(uow, token.username)
+        usable = credential is not None and credential.active
+        if usable and credential.is_locked(now) and not self._known_good(credential, token, now):
+            self._check(None, token, now)  # same cost as a real check, result ignored
+            raise SecurityRefused("FailedAuthentication", FAILED)
+        if not self._check(credential if usable else None, token, now):
+            if usable:
+                self._record(uow, credential.id, lambda c: c.register_failure(now, self.policy))
+            raise SecurityRefused("FailedAuthentication", FAILED)
+        self._accept(uow, credential, token, now)
+        return credential.principal()
+
+    # --- the credential row, cached for at most policy.cache_seconds ------------------------
+
+    def _credential(self, uow: UnitOfWork, username: str) -> Credential | None:
+        cached = self._rows.get(username)
+        if cached is not None and self._monotonic() - cached[0] < self.policy.cache_seconds:
+            return cached[1]
+        with uow:
+            credential = uow.credentials.by_username(username)
+            if credential is not None:
+                credential.club_ids  # noqa: B018 - load the clubs before the session closes
+        self._rows.put(username, (self._monotonic(), credential))
+        return credential
+
+    def _record(self, uow: UnitOfWork, credential_id: int, change) -> None:
+        with uow:
+            credential = uow.credentials.get(credential_id)
+            if credential is not None:
+                change(credential)
+                uow.commit()
+        self._rows.pop(credential.username if credential else None)
+
+    # --- passwords -----------------------------------------------------------------------
+
+    def _check(self, credential: Credential | None, token: UsernameToken, now: datetime) -> bool:
+        """True when a secret of the credential opens the token; alike in cost when there is none."""
+        secrets = credential.secrets(now) if credential else [("none", None)]
+        matched = False
+        for slot, record in secrets:
+            if token.password_type == DIGEST:
+                password = self.secrets.unseal(record) if record else self.secrets.dummy_secret
+                expected = password_digest(token.nonce, token.created_text, password)
+                ok = hmac.compare_digest(expected.encode(), token.password.encode("utf-8"))
+            else:
+                key = self._verified_key(credential, slot, token.password) if record else None
+                ok = bool(key and self._verified.get(key)) or self.secrets.verify_text(record, token.password)
+                if ok and key:
+                    self._verified.put(key, True)
+            matched = matched or (ok and record is not None)
+        return matched
+
+    def _verified_key(self, credential: Credential, slot: str, password: str) -> bytes:
+        return self.secrets.cache_key(str(credential.id), str(credential.version), slot, password)
+
+    def _known_good(self, credential: Credential, token: UsernameToken, now: datetime) -> bool:
+        """A text password this process verified before: the caller, not a guesser, so a lock
+        on the username does not stop the Connector that is using it right now."""
+        if token.password_type == DIGEST:
+            return False
+        return any(self._verified.get(self._verified_key(credential, slot, token.password))
+                   for slot, _ in credential.secrets(now))
+
+    # --- success -------------------------------------------------------------------------
+
+    def _accept(self, uow: UnitOfWork, credential: Credential, token: UsernameToken, now: datetime) -> None:
+        with uow:
+            if token.nonce is not None:
+                key = nonce_key(credential.username, token.nonce)
+                if not uow.nonces.remember(key, replay_window_end(token, now, self.policy), now):
+                    raise SecurityRefused("MessageExpired", "This wsse:Nonce was used before (a replay).")
+            if credential.needs_bookkeeping(now):
+                stored = uow.credentials.get(credential.id)
+                stored.register_success(now)
+                credential.register_success(now)  # the cached copy too, to write once a minute
+            uow.commit()
+
+
+__all__ = ["Authenticator", "nonce_key"]
