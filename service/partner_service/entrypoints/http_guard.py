@@ -16,6 +16,9 @@ SOAP11_MEDIA_TYPE = "text/xml"
 SOAP12_MEDIA_TYPE = "application/soap+xml"
 _CHARSETS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be"}
 _UNSUPPORTED = "415 Unsupported Media Type"
+# A body up to this many times the limit is read and dropped before the 413 (see _discard);
+# a larger one is not worth the bandwidth and the connection is simply closed after it.
+_DRAIN_FACTOR = 8
 
 
 def _media_type(content_type: str) -> tuple[str, str | None]:
@@ -33,6 +36,15 @@ def _read_chunked(environ, max_body_bytes: int) -> int:
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
     return len(body)
+
+
+def _discard(stream, length: int) -> None:
+    """Read an over-long body away, so the caller reads our fault instead of a connection reset."""
+    while length > 0:
+        chunk = stream.read(min(length, 64 * 1024))
+        if not chunk:
+            return
+        length -= len(chunk)
 
 
 def _body_length(environ, max_body_bytes: int) -> int | None:
@@ -54,6 +66,8 @@ def request_refusal(environ, max_body_bytes: int) -> tuple[str, Fault] | None:
         return _UNSUPPORTED, Fault("Client", "The Content-Type must be text/xml; charset=utf-8 "
                                              "(a SOAP 1.1 envelope in UTF-8 or UTF-16).")
     length = _body_length(environ, max_body_bytes)
+    if length is not None and max_body_bytes < length <= _DRAIN_FACTOR * max_body_bytes:
+        _discard(environ["wsgi.input"], length)
     if length is None or length < 0 or length > max_body_bytes:
         return "413 Request Entity Too Large", Fault(
             "Client", f"The request body must be at most {max_body_bytes} bytes, of a valid length.")

@@ -1,0 +1,75 @@
+"""Hostile and broken requests over a real socket: each gets a SOAP fault with a clear message,
+never an HTML page, a hang or the request echoed back, and nothing of it is stored."""
+
+from __future__ import annotations
+
+import time
+
+from ..robustness import MARKER, envelope, hostile_requests, post, save_xml
+from .operations_helpers import people_count, stored_person
+
+
+def _problems(reply, case) -> list[str]:
+    """Everything wrong with one answer to a hostile request (an empty list when it is right)."""
+    problems = []
+    if reply.status != case.status:
+        problems.append(f"HTTP {reply.status}, expected {case.status}")
+    if not reply.content_type.startswith("text/xml") or not reply.is_soap_envelope:
+        problems.append(f"not a SOAP 1.1 envelope ({reply.content_type}): {reply.body[:80]!r}")
+    if reply.fault_code != case.code:
+        problems.append(f"fault code {reply.fault_code}, expected {case.code}: {reply.fault_string}")
+    message = reply.fault_string or ""
+    if len(message) < 15 or "Internal error" in message or "Traceback" in message:
+        problems.append(f"unclear fault string {message!r}")
+    if case.field is not None and reply.text("Field") != case.field:
+        problems.append(f"field {reply.text('Field')}, expected {case.field}")
+    if MARKER.encode() in reply.body or MARKER.encode("utf-16-le") in reply.body:
+        problems.append("the answer repeats the request")
+    return problems
+
+
+def test_every_hostile_request_gets_its_soap_fault_quickly_and_stores_nothing(live_url, world, uow_factory):
+    failures = {}
+    for case in hostile_requests(world.acme_club_ids[0]):
+        started = time.monotonic()
+        reply = post(live_url, case.body, case.content_type, timeout=10)
+        problems = _problems(reply, case)
+        if time.monotonic() - started > 5:
+            problems.append("took more than 5 s")
+        if problems:
+            failures[case.name] = problems
+    assert failures == {}
+    assert people_count(uow_factory) == 0
+
+
+def test_the_service_still_answers_after_the_hostile_requests(live_url, world):
+    for case in hostile_requests(world.acme_club_ids[0])[:12]:
+        post(live_url, case.body, case.content_type, timeout=10)
+    reply = post(live_url, envelope(save_xml("SaveMember", world.acme_club_ids[0], "Member",
+                                             {"FirstName": "Still", "LastName": "Here"})))
+    assert (reply.status, reply.text("Action")) == (200, "Inserted")
+
+
+def test_utf16_with_a_matching_charset_and_utf8_with_a_bom_are_read_correctly(live_url, world, uow_factory):
+    club = world.acme_club_ids[0]
+    fields = {"FirstName": "Zoë", "LastName": "Ærø-Łukasz", "City": "Zürich 東京"}
+    utf16 = ('<?xml version="1.0" encoding="UTF-16"?>'
+             + envelope(save_xml("SaveProspect", club, "Prospect", fields)).decode()).encode("utf-16")
+    utf8_bom = b"\xef\xbb\xbf" + envelope(save_xml("SaveProspect", club, "Prospect", fields))
+    for body, content_type in ((utf16, "text/xml; charset=utf-16"), (utf16, "text/xml"),
+                               (utf8_bom, "text/xml; charset=UTF-8")):
+        reply = post(live_url, body, content_type)
+        assert (reply.status, reply.text("Action")) == (200, "Inserted"), reply.fault_string
+        stored = stored_person(uow_factory, reply.text("Id"))
+        assert (stored["first_name"], stored["last_name"], stored["city"]) == tuple(fields.values())
+
+
+def test_a_refused_record_in_a_request_leaves_the_stored_person_as_it_was(live_url, world, uow_factory):
+    club = world.acme_club_ids[0]
+    saved = post(live_url, envelope(save_xml("SaveProspect", club, "Prospect",
+                                             {"ExternalId": "X1", "FirstName": "Ann", "LastName": "Lee"})))
+    before = stored_person(uow_factory, saved.text("Id"))
+    refused = post(live_url, envelope(save_xml("SaveProspect", club, "Prospect", {
+        "ExternalId": "X1", "FirstName": "Changed", "City": "ok", "BirthDate": "10000-01-01"})))
+    assert (refused.fault_code, refused.text("Field")) == ("Client.Validation", "BirthDate")
+    assert stored_person(uow_factory, saved.text("Id")) == before

@@ -1,0 +1,312 @@
+"""Raw SOAP over real sockets: envelopes, hostile requests, a concurrent load driver and the
+checks of what the database holds afterwards.
+
+Shared by the e2e robustness tests (hostile input, concurrency, failures, properties) and
+``tools/robustness_report.py``, so the report's figures come from the same code the tests run.
+"""
+
+from __future__ import annotations
+
+import http.client
+import random
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+from lxml import etree
+from partner_service.domain.model import Person
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+TNS = "urn:connector-partner:v1"
+SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
+WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
+SOAP_XML = "text/xml; charset=utf-8"
+# Every hostile request carries this marker; no answer may ever contain it.
+MARKER = "HOSTILE7f3a"
+PERSON_OPERATIONS = (("SaveProspect", "Prospect"), ("SaveMember", "Member"), ("SaveExMember", "ExMember"))
+
+
+@dataclass
+class Reply:
+    """One HTTP answer, read as a SOAP 1.1 envelope when it is one."""
+
+    status: int
+    content_type: str
+    body: bytes
+
+    def _root(self):
+        try:
+            return etree.fromstring(self.body, etree.XMLParser(resolve_entities=False, no_network=True))
+        except etree.XMLSyntaxError:
+            return None
+
+    @property
+    def is_soap_envelope(self) -> bool:
+        root = self._root()
+        return root is not None and root.tag == f"{{{SOAP11_ENV}}}Envelope" \
+            and root.find(f"{{{SOAP11_ENV}}}Body") is not None
+
+    @property
+    def fault_code(self) -> str | None:
+        """The fault code without its namespace prefix (``Client.Validation``), or None."""
+        root = self._root()
+        code = None if root is None else root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultcode")
+        return None if code is None else code.split(":", 1)[-1]
+
+    @property
+    def fault_string(self) -> str | None:
+        root = self._root()
+        return None if root is None else root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultstring")
+
+    def text(self, local_name: str) -> str | None:
+        """The first ``tns:<local_name>`` of the answer (a field of the fault detail or the result)."""
+        root = self._root()
+        return None if root is None else root.findtext(f".//{{{TNS}}}{local_name}")
+
+
+def post(base_url: str, body: bytes, content_type: str | None = SOAP_XML, timeout: float = 30,
+         chunked: bool = False, path: str = "/soap") -> Reply:
+    """POST raw bytes to the service: no SOAP library in between to tidy the request up."""
+    parts = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=timeout)
+    headers = {"Content-Type": content_type} if content_type is not None else {}
+    try:
+        if chunked:
+            connection.request("POST", path, body=iter([body]), headers=headers, encode_chunked=True)
+        else:
+            connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        return Reply(response.status, response.getheader("Content-Type", ""), response.read())
+    finally:
+        connection.close()
+
+
+def envelope(operation_xml: str, username: str = "acme") -> bytes:
+    """A SOAP 1.1 envelope with a UsernameToken header (the tests' authenticator reads the name)."""
+    return (f'<soap:Envelope xmlns:soap="{SOAP11_ENV}" xmlns:p="{TNS}"><soap:Header>'
+            f'<wsse:Security xmlns:wsse="{WSSE}"><wsse:UsernameToken><wsse:Username>{escape(username)}'
+            f'</wsse:Username><wsse:Password>unused</wsse:Password></wsse:UsernameToken></wsse:Security>'
+            f'</soap:Header><soap:Body>{operation_xml}</soap:Body></soap:Envelope>').encode()
+
+
+def person_xml(fields: dict[str, str]) -> str:
+    """Child elements in the given order (the schema's order is the caller's business)."""
+    return "".join(f"<p:{name}>{escape(str(value))}</p:{name}>" for name, value in fields.items())
+
+
+def save_xml(operation: str, club_id: int | str, record: str, fields: dict[str, str]) -> str:
+    return (f"<p:{operation}><p:ClubId>{club_id}</p:ClubId><p:{record}>{person_xml(fields)}</p:{record}>"
+            f"</p:{operation}>")
+
+
+@dataclass
+class Tally:
+    """What a load run sent and was answered, shared by its threads."""
+
+    sent: int = 0
+    faults: Counter = field(default_factory=Counter)
+    transport_errors: int = 0
+    # ExternalId -> every Id an acknowledged save of it answered.
+    acknowledged: dict[str, set[str]] = field(default_factory=dict)
+    # ExternalIds whose save was answered with a fault or no answer at all (retry candidates).
+    unanswered: set[str] = field(default_factory=set)
+    non_soap_answers: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def acknowledged_saves(self) -> int:
+        return sum(len(ids) for ids in self.acknowledged.values())
+
+    def record(self, external_id: str, reply: Reply | None) -> None:
+        with self.lock:
+            self.sent += 1
+            if reply is None:
+                self.transport_errors += 1
+                self.unanswered.add(external_id)
+                return
+            if not reply.is_soap_envelope:
+                self.non_soap_answers += 1
+            code = reply.fault_code
+            person_id = reply.text("Id")
+            if code is None and reply.status == 200 and person_id:
+                self.acknowledged.setdefault(external_id, set()).add(person_id)
+            else:
+                self.faults[code or f"HTTP {reply.status}"] += 1
+                self.unanswered.add(external_id)
+
+
+def save_person(base_url: str, club_id: int, external_id: str, rng: random.Random,
+                username: str = "acme", timeout: float = 30) -> Reply:
+    """One prospect, member or ex-member save keyed on ``external_id``, type chosen by ``rng``."""
+    operation, record = rng.choice(PERSON_OPERATIONS)
+    fields = {"ExternalId": external_id, "FirstName": f"First{rng.randrange(1000)}", "LastName": "Load"}
+    return post(base_url, envelope(save_xml(operation, club_id, record, fields), username), timeout=timeout)
+
+
+def run_load(base_url: str, club_id: int, external_ids: list[str], threads: int = 16,
+             per_thread: int = 50, seed: int = 0, tally: Tally | None = None,
+             stop: threading.Event | None = None) -> Tally:
+    """``threads`` clients, each sending ``per_thread`` saves of ExternalIds drawn from the list."""
+    tally = tally or Tally()
+
+    def client(number: int) -> None:
+        rng = random.Random(seed * 1000 + number)
+        for _ in range(per_thread):
+            if stop is not None and stop.is_set():
+                return
+            external_id = rng.choice(external_ids)
+            try:
+                reply = save_person(base_url, club_id, external_id, rng)
+            except OSError:
+                reply = None
+            tally.record(external_id, reply)
+
+    workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return tally
+
+
+@dataclass
+class StoreCheck:
+    """What the database holds for a client, compared with what was acknowledged."""
+
+    people: int
+    acknowledged_checked: int
+    missing: list[str]
+    duplicates: int
+    broken_history: list[int]
+
+    @property
+    def ok(self) -> bool:
+        return not self.missing and not self.duplicates and not self.broken_history
+
+
+def check_store(engine, client_id: int, tally: Tally) -> StoreCheck:
+    """Every acknowledged Id is the one person of its ExternalId; every history is whole."""
+    with Session(engine) as session:
+        people = list(session.scalars(select(Person).where(Person.client_id == client_id)))
+        by_external_id = Counter(p.external_id for p in people if p.external_id is not None)
+        by_id = {str(p.id): p for p in people}
+        missing = [f"{ext}->{pid}" for ext, ids in sorted(tally.acknowledged.items()) for pid in sorted(ids)
+                   if pid not in by_id or by_id[pid].external_id != ext]
+        broken = [p.id for p in people if not _history_is_whole(p)]
+    return StoreCheck(people=len(people), acknowledged_checked=tally.acknowledged_saves, missing=missing,
+                      duplicates=sum(n - 1 for n in by_external_id.values() if n > 1),
+                      broken_history=broken)
+
+
+def _history_is_whole(person: Person) -> bool:
+    """A person is never half-written: its type history starts at insert and ends at its type."""
+    history = sorted(person.type_history, key=lambda change: change.id)
+    return bool(history) and history[0].from_type is None and history[-1].to_type is person.user_type
+
+
+
+@dataclass(frozen=True)
+class Hostile:
+    """One request no SOAP stack should send, and the fault it must get."""
+
+    name: str
+    body: bytes
+    code: str
+    content_type: str | None = SOAP_XML
+    status: int = 500
+    field: str | None = None
+
+
+def _prospect(club_id: int, extra: str = "", first: str = "Pete") -> str:
+    return (f"<p:SaveProspect><p:ClubId>{club_id}</p:ClubId><p:Prospect><p:ExternalId>{MARKER}</p:ExternalId>"
+            f"<p:FirstName>{first}</p:FirstName><p:LastName>Prospect</p:LastName>{extra}</p:Prospect>"
+            f"</p:SaveProspect>")
+
+
+def _prolog(prolog: str, operation_xml: str, encoding: str = "utf-8") -> bytes:
+    """An envelope after an XML declaration or DOCTYPE, encoded as told."""
+    return (prolog + envelope(operation_xml).decode()).encode(encoding)
+
+
+def hostile_requests(club_id: int, max_body_bytes: int = 1024 * 1024) -> list[Hostile]:
+    """Hostile and broken requests, each carrying ``MARKER`` where the format lets it."""
+    ok, m = _prospect(club_id), MARKER
+
+    def extra(xml: str) -> bytes:
+        return envelope(_prospect(club_id, extra=xml))
+
+    def first(text: str) -> str:
+        return _prospect(club_id, first=text)
+
+    laughs = f'<!DOCTYPE s [<!ENTITY a "{m * 10}">' + "".join(
+        f"<!ENTITY {chr(98 + i)} \"{('&' + chr(97 + i) + ';') * 10}\">" for i in range(8)) + "]>"
+    xinclude = f'<xi:include xmlns:xi="http://www.w3.org/2001/XInclude" parse="text" href="file:///etc/hostname?{m}"/>'
+    soap12 = f'<e:Envelope xmlns:e="http://www.w3.org/2003/05/soap-envelope"><e:Body><{m}/></e:Body></e:Envelope>'
+    xsi = 'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"'
+    syntax, validation, client = "Client.XMLSyntaxError", "Client.Validation", "Client"
+    H = Hostile
+    return [
+        H("DTD with an internal entity", _prolog(f'<!DOCTYPE s [<!ENTITY m "{m}">]>', first("&m;")), syntax),
+        H("external entity (XXE)", _prolog(f'<!DOCTYPE s [<!ENTITY x SYSTEM "file:///etc/passwd?{m}">]>',
+                                                  first("&x;")), syntax),
+        H("external DTD over the network", _prolog(f'<!DOCTYPE s SYSTEM "http://127.0.0.1:9/{m}.dtd">', ok),
+                syntax),
+        H("billion laughs", _prolog(laughs, first("&i;")), syntax),
+        H("undeclared entity", envelope(first(f"&{m};")), syntax),
+        H("XInclude", envelope(first(xinclude)), validation, field="FirstName"),
+        H("nesting 100 deep", envelope(f"<{m}>" * 100 + f"</{m}>" * 100), syntax),
+        H("nesting 10000 deep", envelope("<a>" * 10000 + "</a>" * 10000), syntax),
+        H("huge text node in a field", envelope(first(m * 60000)), validation, field="FirstName"),
+        H("huge text node in an unknown element", extra(f"<p:Notes>{m * 60000}</p:Notes>"), validation,
+                field="Body"),
+        H("body over the size limit", envelope(first(m * (max_body_bytes // 10))), client, status=413),
+        H("ISO-8859-1, correctly declared", _prolog('<?xml version="1.0" encoding="ISO-8859-1"?>',
+                                                          first("Jos\xe9"), "latin-1"), syntax,
+                content_type="text/xml"),
+        H("Latin-1 bytes labelled UTF-8", envelope(first(m + "Jos\xe9")).decode().encode("latin-1"), syntax),
+        H("UTF-16 labelled charset=utf-8", _prolog('<?xml version="1.0" encoding="UTF-16"?>', ok, "utf-16"),
+                syntax),
+        H("UTF-32", _prolog('<?xml version="1.0" encoding="UTF-32"?>', ok, "utf-32"), syntax,
+                content_type="text/xml"),
+        H("XML 1.1 with a control character", _prolog('<?xml version="1.1"?>', first(m + "&#x1;")), syntax),
+        H("SOAP 1.2 envelope", soap12.encode(), "VersionMismatch"),
+        H("SOAP 1.2 content type", soap12.encode(), "VersionMismatch", content_type="application/soap+xml",
+                status=415),
+        H("empty body", b"", client, status=400),
+        H("blank body", b"   \n", syntax),
+        H("JSON", ('{"' + m + '": 1}').encode(), syntax),
+        H("truncated XML", envelope(ok)[:-40], syntax),
+        H("form content type", envelope(ok), client, content_type="application/x-www-form-urlencoded",
+                status=415),
+        H("no content type", envelope(ok), client, content_type=None, status=415),
+        H("charset=iso-8859-1", envelope(ok), client, content_type="text/xml; charset=iso-8859-1",
+                status=415),
+        H("not an Envelope", f"<{m}>x</{m}>".encode(), "Client.SoapError"),
+        H("Envelope without Body", f'<s:Envelope xmlns:s="{SOAP11_ENV}"/>'.encode(), "Client.SoapError"),
+        H("two operations in one Body", envelope(ok + ok), "Client.SoapError"),
+        H("unknown operation", envelope(f"<p:{m}/>"), validation, field="Body"),
+        H("unknown field", extra(f"<p:{m}>x</p:{m}>"), validation, field="Body"),
+        H("C1 control character", extra(f"<p:City>{m}&#x85;</p:City>"), validation, field="City"),
+        H("DEL control character", extra(f"<p:City>{m}&#x7f;</p:City>"), validation, field="City"),
+        H("enumeration", extra(f"<p:Gender>{m}</p:Gender>"), validation, field="Gender"),
+        H("date of year 10000", extra("<p:BirthDate>10000-01-01</p:BirthDate>"), validation,
+                field="BirthDate"),
+        H("dateTime 24:00", extra("<p:ModifiedDate>2024-01-01T24:00:00Z</p:ModifiedDate>"), validation,
+                field="ModifiedDate"),
+        H("dateTime beyond UTC", extra("<p:ModifiedDate>9999-12-31T23:00:00-14:00</p:ModifiedDate>"),
+                validation, field="ModifiedDate"),
+        H("ClubId not a number", envelope(save_xml("SaveProspect", m, "Prospect", {"FirstName": "A"})),
+                validation, field="ClubId"),
+        H("text longer than its maxLength", envelope(first(m * 9)), validation, field="FirstName"),
+        H("nil on a non-nillable field", extra(f'<p:City {xsi} xsi:nil="true"/>'), validation, field="City"),
+        H("xsi:type to another type", envelope(ok.replace("<p:Prospect>", f'<p:Prospect {xsi} '
+                                                                               'xsi:type="p:Staff">')),
+                validation),
+    ]
+
+
+__all__ = ["MARKER", "Hostile", "Reply", "StoreCheck", "Tally", "check_store", "envelope", "person_xml", "post",
+           "hostile_requests", "run_load", "save_person", "save_xml"]
