@@ -17,6 +17,7 @@ from .adapters.orm import start_mappers
 from .config import Settings
 from .domain.errors import SecurityRefused
 from .domain.model import Principal
+from .entrypoints.metrics import Metrics
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
@@ -68,6 +69,6 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
         return cache.get(url) or template.replace(DEFAULT_LOCATION.encode(), url.encode())
 
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, database_ready(engine),
-                      settings.max_body_bytes)
+                      settings.max_body_bytes, Metrics() if settings.metrics else None)
     app.engine = engine
     return app

@@ -109,17 +109,26 @@ class Settings:
             _apply(values, _read_toml(Path(path), problems), f"{path}", "", problems)
         _apply(values, {o.name: env[o.env] for o in _OPTIONS.values() if o.env in env}, "environment",
                "PARTNER_", problems)
-        values.update({k: v for k, v in (overrides or {}).items() if v is not None})
         if problems:
             raise ConfigError(problems)
         settings = cls(**values)
         problems.extend(_cross_checks(settings))
         if problems:
             raise ConfigError(problems)
-        return settings
+        return settings.with_overrides(**(overrides or {}))
 
     def with_overrides(self, **changes) -> Settings:
-        return replace(self, **{k: v for k, v in changes.items() if v is not None})
+        """These settings changed by command-line flags (``None``: flag not given), checked alike."""
+        problems: list[str] = []
+        values: dict[str, object] = {}
+        _apply(values, {k: v for k, v in changes.items() if v is not None}, "command line", "--", problems)
+        if problems:
+            raise ConfigError(problems)
+        settings = replace(self, **values)
+        problems.extend(_cross_checks(settings))
+        if problems:
+            raise ConfigError(problems)
+        return settings
 
 
 # --- parsing -------------------------------------------------------------------------------
@@ -137,6 +146,8 @@ class _Option:
 
 
 def _text(value) -> str:
+    if isinstance(value, Path):
+        value = str(value)
     if not isinstance(value, str):
         raise ValueError("must be text")
     return value.strip()
@@ -266,7 +277,7 @@ def _read_toml(path: Path, problems: list[str]) -> dict:
 def _apply(values: dict, raw: Mapping[str, object], source: str, prefix: str, problems: list[str]) -> None:
     for key, value in raw.items():
         option = _OPTIONS.get(key)
-        label = f"{prefix}{key.upper()}" if prefix else key
+        label = {"PARTNER_": f"PARTNER_{key.upper()}", "--": f"--{key.replace('_', '-')}"}.get(prefix, key)
         if option is None:
             problems.append(f"{source}: unknown setting {key!r}; known: {', '.join(sorted(_OPTIONS))}.")
             continue

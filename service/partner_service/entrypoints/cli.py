@@ -13,7 +13,7 @@ import click
 from ..adapters import migrate
 from ..adapters.db import make_engine
 from ..adapters.orm import start_mappers
-from ..config import Settings
+from ..config import ConfigError, Settings
 from ..domain.errors import DomainError
 from ..service_layer import tenants
 from ..service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
@@ -28,11 +28,21 @@ def _uow_factory(settings: Settings):
     return lambda: SqlAlchemyUnitOfWork(sessions)
 
 
+def _configuration_error(error: ConfigError) -> click.ClickException:
+    return click.ClickException("the configuration has mistakes:\n  " + "\n  ".join(error.problems))
+
+
 @click.group()
+@click.option("--config", "config_file", type=click.Path(dir_okay=False), default=None,
+              help="A TOML settings file (else PARTNER_CONFIG_FILE). Precedence: flags, then "
+                   "PARTNER_* variables, then this file, then defaults.")
 @click.pass_context
-def main(ctx: click.Context) -> None:
+def main(ctx: click.Context, config_file: str | None) -> None:
     """The partner SOAP service that the Connector pushes prospects and members into."""
-    ctx.obj = Settings.from_env()
+    try:
+        ctx.obj = Settings.from_env(config_file=config_file)
+    except ConfigError as error:
+        raise _configuration_error(error) from None
 
 
 @main.command()
@@ -83,15 +93,28 @@ def staff_add(settings: Settings, client_id, email, first_name, last_name, club_
 
 
 @main.command()
-@click.option("--bind", default="127.0.0.1:8080", show_default=True, help="HOST:PORT to listen on.")
-@click.option("--dev", is_flag=True, help="Local self-signed TLS and the SQLite default.")
-@click.option("--insecure-http", is_flag=True,
+@click.option("--bind", default=None, help="HOST:PORT to listen on (setting bind; default 127.0.0.1:8443).")
+@click.option("--dev", is_flag=True, help="A local CA and localhost certificate, the SQLite default, a demo "
+                                          "client and credential; prints how to call it.")
+@click.option("--insecure-http", is_flag=True, default=None,
               help="Plain HTTP: only on loopback or behind a TLS-terminating proxy.")
-def serve(bind: str, dev: bool, insecure_http: bool) -> None:
-    """Run the service under gunicorn."""
+@click.option("--workers", type=int, default=None, help="Worker processes (default from the core count).")
+@click.option("--threads", type=int, default=None, help="Threads per worker (default 4).")
+@click.option("--gunicorn-config", type=click.Path(dir_okay=False, exists=True), default=None,
+              envvar="PARTNER_GUNICORN_CONFIG", help="Instead of deploy/gunicorn.conf.py.")
+@click.pass_obj
+def serve(settings: Settings, bind, dev, insecure_http, workers, threads, gunicorn_config) -> None:
+    """Run the service under gunicorn (TLS 1.2+ unless --insecure-http)."""
+    from pathlib import Path
+
     from .server import run
 
-    run(bind=bind, dev=dev, insecure_http=insecure_http)
+    try:
+        settings = settings.with_overrides(bind=bind, insecure_http=insecure_http, workers=workers,
+                                           threads=threads)
+    except ConfigError as error:
+        raise _configuration_error(error) from None
+    run(settings, dev=dev, config_file=Path(gunicorn_config) if gunicorn_config else None)
 
 
 # Credentials and turn-up live in their own module (kept small); registered here.
@@ -99,3 +122,10 @@ from .cli_credentials import COMMANDS as _CREDENTIAL_COMMANDS  # noqa: E402
 
 for _command in _CREDENTIAL_COMMANDS:
     main.add_command(_command)
+
+# Staff import/list and lead-source listing for operators (cli_ops.py).
+from . import cli_ops  # noqa: E402
+
+staff.add_command(cli_ops.staff_import)
+staff.add_command(cli_ops.staff_list)
+main.add_command(cli_ops.lead_sources)

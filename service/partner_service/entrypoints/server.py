@@ -1,32 +1,139 @@
-"""Running the WSGI app under gunicorn, from the command line."""
+"""``partner-service serve``: the service under gunicorn, configured by deploy/gunicorn.conf.py.
+
+The master checks the settings and the database, then forks; each worker builds its own
+app, engine and connection pool (``preload_app`` stays off), so no connection crosses a
+fork. ``--dev`` adds a local CA and certificate, a demo client and credential, and prints
+how to call it.
+"""
 
 from __future__ import annotations
 
+import os
+import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
-from gunicorn.app.base import BaseApplication
+from gunicorn.app.base import Application
 
-CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py"
+from ..adapters import migrate
+from ..adapters.db import make_engine
+from ..config import Settings
+from .dev_tls import DevCertificate, ensure_dev_certificate
+
+GUNICORN_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py"
+
+# Set once by ``run`` in the gunicorn master, before the config file is read; workers
+# inherit it through the fork. Plain ``gunicorn -c deploy/gunicorn.conf.py`` leaves it None.
+_active: Settings | None = None
 
 
-class _Gunicorn(BaseApplication):
-    def __init__(self, options: dict):
-        self.options = options
-        super().__init__()
+def active_settings() -> Settings:
+    """The settings being served: those ``serve`` was given, else the environment's."""
+    return _active if _active is not None else Settings.from_env()
+
+
+class _Gunicorn(Application):
+    def __init__(self, settings: Settings, config_file: Path):
+        self.settings = settings
+        self.config_file = config_file
+        super().__init__(prog="partner-service serve")
+
+    def init(self, parser, opts, args):  # pragma: no cover - only gunicorn's own CLI calls it
+        return None
 
     def load_config(self):
-        for key, value in self.options.items():
-            self.cfg.set(key, value)
+        # Only our config file: gunicorn's own command line and GUNICORN_CMD_ARGS are not read.
+        self.load_config_from_file(str(self.config_file))
 
     def load(self):
-        # Imported and built in each worker, after the fork (preload_app stays off).
+        # Runs in each worker after the fork (preload_app is off).
         from ..app import create_app
 
-        return create_app()
+        return create_app(self.settings)
 
 
-def run(bind: str, dev: bool = False, insecure_http: bool = False) -> None:
-    if not insecure_http:
-        raise click.ClickException("TLS serving is not configured yet; use --insecure-http on loopback.")
-    _Gunicorn({"bind": bind, "workers": 2, "threads": 4, "accesslog": None}).run()
+def check_database(settings: Settings) -> None:
+    """In the master, before forking: migrate a SQLite file once (workers would race),
+    require a current schema on PostgreSQL; a clear message when unreachable."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    engine = make_engine(settings.resolved_database_url())
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        if engine.dialect.name == "sqlite":
+            migrate.upgrade(engine)
+        elif not migrate.is_current(engine):
+            raise click.ClickException(f"The schema of {where} is not current: run "
+                                       "`partner-service db upgrade`.")
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"Cannot use the database {where}: {type(cause).__name__}. "
+                                   "Is it running, and is PARTNER_DATABASE_URL right?") from None
+    finally:
+        engine.dispose()
+
+
+def local_url(settings: Settings) -> str:
+    host, _, port = settings.bind.rpartition(":")
+    if host in ("127.0.0.1", "0.0.0.0", "[::]", "[::1]", "localhost", ""):  # noqa: S104 - a URL to print
+        host = "localhost"
+    return f"{settings.scheme}://{host}:{port}/soap"
+
+
+def _demo_sheet(settings: Settings, url: str, certificate: DevCertificate) -> str:
+    """The demo client's turn-up sheet (made on the first --dev start, the same afterwards)."""
+    from ..adapters.orm import start_mappers
+    from ..security import secret_keeper
+    from ..service_layer.credentials import ensure_demo_tenant
+    from ..service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
+
+    start_mappers()
+    engine = make_engine(settings.resolved_database_url())
+    try:
+        sessions = session_factory(engine)
+        sheet = ensure_demo_tenant(SqlAlchemyUnitOfWork(sessions), secret_keeper(settings), url)
+    finally:
+        engine.dispose()
+    options = {"ca_bundle": str(certificate.ca_file.resolve())} if settings.scheme == "https" else {}
+    return replace(sheet, options={**sheet.options, **options}).to_toml()
+
+
+def _print_dev_help(settings: Settings, certificate: DevCertificate) -> None:
+    url = local_url(settings)
+    sheet = _demo_sheet(settings, url, certificate)
+    sheet_file = Path(settings.data_dir) / "demo-sheet.toml"
+    fd = os.open(sheet_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(sheet)
+    ca = certificate.ca_file
+    database = settings.summary().rsplit("database=", 1)[1].split(" ", 1)[0]
+    click.echo(f"""partner-service --dev on {url} (WSDL: {url}?wsdl), database {database}
+The certificate is signed by a CA made for this machine: trust {ca} (never a real CA).
+
+  curl --cacert {ca} {url.removesuffix('/soap')}/healthz
+  partner-client check --sheet {sheet_file}
+
+Demo credential (turn-up sheet, saved to {sheet_file}):
+{sheet}""")
+    sys.stdout.flush()
+
+
+def run(settings: Settings, dev: bool = False, config_file: Path | None = None) -> None:
+    global _active
+    certificate = None
+    if dev:
+        certificate = ensure_dev_certificate(settings.data_dir)
+        if not settings.insecure_http:
+            settings = replace(settings, tls_cert_file=certificate.cert_file, tls_key_file=certificate.key_file)
+    problems = settings.serving_problems()
+    if problems:
+        raise click.ClickException("cannot serve:\n  " + "\n  ".join(problems))
+    config_file = config_file or GUNICORN_CONFIG
+    if not config_file.exists():
+        raise click.ClickException(f"gunicorn config {config_file} not found (set PARTNER_GUNICORN_CONFIG).")
+    check_database(settings)
+    if certificate is not None:
+        _print_dev_help(settings, certificate)
+    _active = settings
+    _Gunicorn(settings, config_file).run()
