@@ -1,0 +1,123 @@
+"""The machinery under the generated ``PartnerClient``: zeep, WS-Security, retries, faults.
+
+zeep is built from the WSDL bundled in this package (no network access to the
+partner's ``?wsdl``) and pointed at the configured endpoint with
+``create_service(binding, address)``. The UsernameToken follows the OASIS
+UsernameToken Profile 1.1: a ``PasswordDigest`` with a fresh Nonce and Created on every
+send (retries included, so a replay cache never sees the same nonce twice), or
+``PasswordText``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, ClassVar, Self
+
+import requests
+import zeep
+import zeep.exceptions
+from lxml import etree
+from zeep.wsse.username import UsernameToken
+
+from .capabilities import Capabilities, operations_in_wsdl
+from .exceptions import NotOffered, PartnerError, ProtocolError
+from .faults import from_transport, from_zeep_fault
+from .ns import BINDING, BUNDLED_WSDL
+from .retry import RetryPolicy, repeat_is_safe
+from .settings import ConnectionSettings
+from .transport import get, make_session, make_transport
+from .wire import OperationSpec, from_wire, snake, to_wire
+
+log = logging.getLogger("partner_client")
+
+_ZEEP_SETTINGS = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True, forbid_entities=True,
+                               forbid_external=True)
+
+
+def discover(session: requests.Session, settings: ConnectionSettings) -> Capabilities:
+    """The operations the partner's WSDL (``<url>?wsdl``) publishes."""
+    url = f"{settings.url}?wsdl"
+    try:
+        response = get(session, settings, url)
+    except requests.RequestException as error:
+        raise from_transport(error, "GET ?wsdl") from None
+    if response.status_code != 200:
+        raise ProtocolError(f"GET ?wsdl answered HTTP {response.status_code}; set [options] operations "
+                            "in the turn-up sheet if the partner does not publish its WSDL.",
+                            response.status_code)
+    return Capabilities.of(operations_in_wsdl(response.content))
+
+
+class PartnerClientBase:
+    """One connection to one partner; subclasses (generated) add a method per operation."""
+
+    operations: ClassVar[dict[str, OperationSpec]] = {}
+
+    def __init__(self, settings: ConnectionSettings, capabilities: Capabilities,
+                 session: requests.Session | None = None):
+        self.settings = settings
+        self.capabilities = capabilities
+        self.session = session or make_session(settings)
+        self.retry = RetryPolicy(settings.attempts, settings.backoff, settings.backoff_max)
+        digest = settings.password_type == "digest"  # noqa: S105 (a password type, not a secret)
+        wsse = UsernameToken(settings.username, settings.password, use_digest=digest)
+        client = zeep.Client(str(BUNDLED_WSDL), transport=make_transport(settings, self.session),
+                             wsse=wsse, settings=_ZEEP_SETTINGS)
+        self._service = client.create_service(BINDING, settings.url)
+
+    @classmethod
+    def connect(cls, settings: ConnectionSettings) -> Self:
+        """A client whose capabilities come from the settings or, failing that, from ``?wsdl``."""
+        session = make_session(settings)
+        try:
+            if settings.operations is not None:
+                capabilities = Capabilities.of(settings.operations)
+            else:
+                capabilities = discover(session, settings)
+        except BaseException:
+            session.close()
+            raise
+        return cls(settings, capabilities, session)
+
+    def close(self) -> None:
+        self.session.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+    def method(self, operation: str):
+        """The typed method of an operation (``SaveProspects`` -> ``save_prospects``)."""
+        if operation not in self.operations:
+            raise NotOffered(operation)
+        return getattr(self, snake(operation))
+
+    def _call(self, name: str, **arguments: Any) -> Any:
+        spec = self.operations[name]
+        if name not in self.capabilities:
+            raise NotOffered(name)
+        payload = {part.wire: to_wire(arguments[key], part.item)
+                   for key, part in spec.inputs.items() if arguments.get(key) is not None}
+        answer = self.retry.run(lambda: self._send(name, payload),
+                                safe=repeat_is_safe(name, arguments), what=name)
+        out = spec.output
+        try:
+            if out.many:
+                return [from_wire(v, out.type) for v in (answer or [])]
+            return from_wire(answer, out.type)
+        except (TypeError, ValueError) as error:
+            raise ProtocolError(f"{name}: the answer does not match the contract ({error}).") from None
+
+    def _send(self, name: str, payload: dict[str, Any]) -> Any:
+        try:
+            return self._service[name](**payload)
+        except zeep.exceptions.Fault as fault:
+            raise from_zeep_fault(fault) from None
+        except (requests.RequestException, zeep.exceptions.TransportError,
+                zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as error:
+            raise from_transport(error, name) from None
+        except zeep.exceptions.ValidationError as error:
+            # zeep refused to serialise the request: a bug of the caller, not of the wire.
+            raise PartnerError(f"{name}: {error.message}") from None
