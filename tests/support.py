@@ -63,7 +63,8 @@ class _ThreadingServer(ThreadingMixIn, WSGIServer):
 def serve_in_thread(app):
     """Serve a WSGI app on a loopback port; yields the base URL."""
     server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # A short poll interval: shutdown() waits up to one interval, and every e2e test shuts one down.
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
