@@ -75,7 +75,7 @@ def one_soap_action_per_operation(root) -> list[str]:
 
 def wrapped_messages(root) -> list[str]:
     """R2201/R2204: one part per message, by element; wrapped: the input element is named
-    as its operation, the output element as the operation + ``Response``."""
+    as its operation, the output element as the operation + ``Response``, each a sequence."""
     wrong = []
     parts = {}
     for message in root.iterfind("wsdl:message", NS):
@@ -84,7 +84,9 @@ def wrapped_messages(root) -> list[str]:
             wrong.append(f"message {message.get('name')} must have one part referencing an element")
         else:
             parts[message.get("name")] = _local(found[0].get("element"))
-    declared = {e.get("name") for e in root.iterfind("wsdl:types/xs:schema/xs:element", NS)}
+    declared = {e.get("name"): _local(e.get("type"))
+                for e in root.iterfind("wsdl:types/xs:schema/xs:element", NS)}
+    types = {t.get("name"): t for t in root.iterfind("wsdl:types/xs:schema/xs:complexType", NS)}
     for op in root.iterfind("wsdl:portType/wsdl:operation", NS):
         name = op.get("name")
         for io, expected in (("input", name), ("output", f"{name}Response")):
@@ -94,7 +96,14 @@ def wrapped_messages(root) -> list[str]:
                 wrong.append(f"{name} {io} wraps element {element}, not {expected}")
             elif element not in declared:
                 wrong.append(f"element {element} is not declared in the schema")
+            elif not _is_plain_sequence(types.get(declared[element])):
+                wrong.append(f"wrapper {element} is not a complexType holding one xs:sequence")
     return wrong
+
+
+def _is_plain_sequence(complex_type) -> bool:
+    """JAX-WS wrapper style (JSR 224 2.3.1.2): the wrapper's type is a sequence, no attributes."""
+    return complex_type is not None and [etree.QName(c).localname for c in complex_type] == ["sequence"]
 
 
 def qualified_elements(root) -> list[str]:
@@ -242,6 +251,11 @@ def _rpc_wrapper_name(root):
     part.set("element", "tns:GetStaffByEmail")
 
 
+def _bare_wrapper_type(root):
+    wrapper = _first(root, "wsdl:types/xs:schema/xs:complexType[@name='GetLeadSources']")
+    wrapper.remove(wrapper[0])
+
+
 def _dangling_type(root):
     _first(root, "wsdl:types/xs:schema/xs:complexType/xs:sequence/xs:element").set("type", "tns:Nowhere")
 
@@ -252,7 +266,7 @@ BREAKAGES = {
     _rpc_style: "not document", _no_soap_action: "exactly one non-empty soapAction",
     _same_soap_action: "used by two operations", _unqualified: "elementFormDefault",
     _soapenc_array: "SOAP-encoding attribute", _rpc_wrapper_name: "wraps element GetStaffByEmail",
-    _dangling_type: "does not compile",
+    _dangling_type: "does not compile", _bare_wrapper_type: "not a complexType holding one xs:sequence",
 }
 
 

@@ -38,6 +38,14 @@ def _explicit_occurs(schema: etree._Element) -> None:
         element.set("nillable", "false")
 
 
+def _empty_types_as_sequences(schema: etree._Element) -> None:
+    """JAX-WS maps an operation to wrapper style only when its wrapper type is a sequence;
+    spyne writes a wrapper without parameters (``GetLeadSources``) as a bare complexType."""
+    for complex_type in schema.findall(_q(XSD, "complexType")):
+        if len(complex_type) == 0:
+            etree.SubElement(complex_type, _q(XSD, "sequence"))
+
+
 def _shared_string_types(schema: etree._Element) -> None:
     """Spyne derives one simple type per field (``Prospect_CityType``); a string with only a
     length is the same type wherever it is used, so publish it once as ``String100``."""
@@ -112,6 +120,7 @@ def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION) -> bytes:
             for part in root.iter(_q(WSDL, "part")) if part.get("element")}
     for schema in root.iter(_q(XSD, "schema")):
         _shared_string_types(schema)
+        _empty_types_as_sequences(schema)
         _explicit_occurs(schema)
         _prune_and_sort(schema, used)
     for operation in root.iter(_q(WSDL, "operation")):
