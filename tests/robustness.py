@@ -61,6 +61,12 @@ class Reply:
         root = self._root()
         return None if root is None else root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultstring")
 
+    def results(self) -> list[tuple[str | None, str | None]]:
+        """``(Id, Action)`` of every SaveResult of the answer, in order (a batch answers several)."""
+        root = self._root()
+        found = [] if root is None else root.iterfind(f".//{{{TNS}}}SaveResult")
+        return [(r.findtext(f"{{{TNS}}}Id"), r.findtext(f"{{{TNS}}}Action")) for r in found]
+
     def text(self, local_name: str) -> str | None:
         """The first ``tns:<local_name>`` of the answer (a field of the fault detail or the result)."""
         root = self._root()
@@ -146,18 +152,19 @@ def save_person(base_url: str, club_id: int, external_id: str, rng: random.Rando
     return post(base_url, envelope(save_xml(operation, club_id, record, fields), username), timeout=timeout)
 
 
-def run_load(base_url: str, club_id: int, external_ids: list[str], threads: int = 16,
+def run_load(base_url: str, club_id: int, external_ids: list[str] | None, threads: int = 16,
              per_thread: int = 50, seed: int = 0, tally: Tally | None = None,
              stop: threading.Event | None = None) -> Tally:
-    """``threads`` clients, each sending ``per_thread`` saves of ExternalIds drawn from the list."""
+    """``threads`` clients, each sending ``per_thread`` saves (or until ``stop``) of ExternalIds
+    drawn from the list; with no list, every save has an ExternalId of its own."""
     tally = tally or Tally()
 
     def client(number: int) -> None:
         rng = random.Random(seed * 1000 + number)
-        for _ in range(per_thread):
+        for n in range(per_thread):
             if stop is not None and stop.is_set():
                 return
-            external_id = rng.choice(external_ids)
+            external_id = rng.choice(external_ids) if external_ids else f"U{seed}-{number}-{n}"
             try:
                 reply = save_person(base_url, club_id, external_id, rng)
             except OSError:
@@ -181,6 +188,7 @@ class StoreCheck:
     missing: list[str]
     duplicates: int
     broken_history: list[int]
+    external_ids: frozenset[str] = frozenset()
 
     @property
     def ok(self) -> bool:
@@ -198,7 +206,7 @@ def check_store(engine, client_id: int, tally: Tally) -> StoreCheck:
         broken = [p.id for p in people if not _history_is_whole(p)]
     return StoreCheck(people=len(people), acknowledged_checked=tally.acknowledged_saves, missing=missing,
                       duplicates=sum(n - 1 for n in by_external_id.values() if n > 1),
-                      broken_history=broken)
+                      broken_history=broken, external_ids=frozenset(by_external_id))
 
 
 def _history_is_whole(person: Person) -> bool:
@@ -308,5 +316,5 @@ def hostile_requests(club_id: int, max_body_bytes: int = 1024 * 1024) -> list[Ho
     ]
 
 
-__all__ = ["MARKER", "Hostile", "Reply", "StoreCheck", "Tally", "check_store", "envelope", "person_xml", "post",
-           "hostile_requests", "run_load", "save_person", "save_xml"]
+__all__ = ["MARKER", "PERSON_OPERATIONS", "Hostile", "Reply", "StoreCheck", "Tally", "check_store", "envelope",
+           "hostile_requests", "person_xml", "post", "run_load", "save_person", "save_xml"]
