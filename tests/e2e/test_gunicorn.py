@@ -17,6 +17,7 @@ import subprocess
 import sys
 import threading
 import time
+import tomllib
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -333,5 +334,37 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path, tls):
         assert results["response"].status_code == 200
         assert results["response"].content.rstrip().endswith(b"definitions>")
         assert server.process.wait(timeout=20) == 0
+    finally:
+        server.stop()
+
+
+def test_dev_makes_its_certificate_and_prints_a_working_demo_credential(tmp_path):
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("PARTNER_", "PROMETHEUS_"))}
+    environment.update(PARTNER_DATA_DIR=str(tmp_path / "var"), PARTNER_WORKERS="1")
+    out = tmp_path / "out.log"
+    with out.open("wb") as log:
+        command = [str(SERVE), "serve", "--dev", "--bind", f"127.0.0.1:{port}"]
+        process = subprocess.Popen(command, env=environment, stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    ca_file = tmp_path / "var" / "dev-tls" / "ca.pem"
+    server = Server(process, f"https://localhost:{port}", str(ca_file), out)
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if ca_file.exists() and server.get("/healthz").status_code == 200:
+                    break
+            except requests.ConnectionError:
+                time.sleep(0.2)
+        printed = out.read_text()
+        sheet = tomllib.loads((tmp_path / "var" / "demo-sheet.toml").read_text())
+        assert f"password = \"{sheet['password']}\"" in printed and f"curl --cacert {ca_file}" in printed
+        assert sheet["url"] == f"https://localhost:{port}/soap"
+        assert sheet["options"]["ca_bundle"] == str(ca_file)
+        client = _zeep(server, sheet["username"], sheet["password"])
+        staff = client.service.GetStaffList(ClubId=sheet["club_ids"][0])
+        assert sorted(s.Email for s in staff) == ["ada.coach@demo.example", "ben.desk@demo.example"]
+        assert (tmp_path / "var" / "dev-tls" / "key.pem").stat().st_mode & 0o077 == 0
     finally:
         server.stop()
