@@ -92,3 +92,34 @@ class FailsOnPurpose:
                                                          ("Content-Length", str(len(body)))])
             return [body]
         return self.app(environ, start_response)
+
+
+@pytest.fixture
+def stored(engine):
+    """``stored()``: the partner's people rows (as mappings) by ExternalId, read from its database."""
+    from partner_service.adapters.orm import people
+    from sqlalchemy import select
+
+    def read() -> dict:
+        with engine.connect() as connection:
+            rows = connection.execute(select(people)).mappings().all()
+        return {row["external_id"]: row for row in rows}
+
+    return read
+
+
+class Recording:
+    """WSGI middleware keeping every SOAP request body, to see what the client sent."""
+
+    def __init__(self, app):
+        self.app = app
+        self.bodies: list[bytes] = []
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST":
+            import io
+
+            body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+            self.bodies.append(body)
+            environ["wsgi.input"] = io.BytesIO(body)
+        return self.app(environ, start_response)

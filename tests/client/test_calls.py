@@ -36,7 +36,8 @@ def test_typed_calls_answer_generated_dataclasses(connect, world):
 def test_faults_become_typed_exceptions_with_the_field(connect, world):
     client = connect()
     with pytest.raises(ValidationError) as caught:
-        client.save_prospect(world.acme_club_ids[0], Prospect(first_name="A", last_name="B", lead_owner_id="999"))
+        client.save_prospect(world.acme_club_ids[0],
+                             Prospect(first_name="A", last_name="B", lead_owner_id="999"))
     assert caught.value.field == "LeadOwnerId"
     assert caught.value.code == "Client.Validation"
     with pytest.raises(NotFound):
@@ -50,7 +51,8 @@ def test_faults_become_typed_exceptions_with_the_field(connect, world):
 def test_an_unknown_user_is_an_authentication_error(partner):
     from partner_client import PartnerClient
 
-    with PartnerClient.connect(partner(username="stranger")) as client, pytest.raises(AuthenticationError) as caught:
+    client = PartnerClient.connect(partner(username="stranger"))
+    with client, pytest.raises(AuthenticationError) as caught:
         client.get_lead_sources()
     assert caught.value.code == "FailedAuthentication"
 
