@@ -60,5 +60,5 @@ def lead_source_names(uow_factory, client_id: int) -> list[str]:
                                         .order_by(LeadSource.id)))
 
 
-__all__ = ["PETE", "assert_fault", "code_of", "detail_field", "fault_of", "lead_source_names",
+__all__ = ["PETE", "TNS", "assert_fault", "code_of", "detail_field", "fault_of", "lead_source_names",
            "people_count", "stored_person", "utcnow"]
