@@ -167,7 +167,7 @@ def run_load(base_url: str, club_id: int, external_ids: list[str] | None, thread
             external_id = rng.choice(external_ids) if external_ids else f"U{seed}-{number}-{n}"
             try:
                 reply = save_person(base_url, club_id, external_id, rng)
-            except OSError:
+            except (OSError, http.client.HTTPException):  # no answer: a dropped connection
                 reply = None
             tally.record(external_id, reply)
 
