@@ -90,3 +90,13 @@ def test_tls_files_go_together_and_must_be_readable_to_serve(tmp_path):
                                  "PARTNER_TLS_KEY_FILE": str(tmp_path / "k.pem")})
     assert len(missing.serving_problems()) == 2
     assert Settings.from_env({"PARTNER_INSECURE_HTTP": "yes"}).serving_problems() == []
+
+
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
+
+
+def test_the_shipped_example_settings_are_valid():
+    assert Settings.from_env({}, config_file=DEPLOY / "partner.toml.example").log_format == "json"
+    lines = (DEPLOY / "partner.env.example").read_text().splitlines()
+    env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
+    assert Settings.from_env(env).bind == "0.0.0.0:8443"
