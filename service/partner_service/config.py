@@ -63,6 +63,7 @@ class Settings:
     auth_lockout_max_seconds: int = 900
     auth_cache_seconds: int = 5
     auth_rotation_grace: int = 86400
+    auth_hash_memory_kib: int = 65536
     secret_key: str = field(default="", repr=False)
     secret_key_file: Path | None = None
     extra: dict = field(default_factory=dict)
@@ -256,6 +257,7 @@ _OPTIONS = {o.name: o for o in (
     _Option("auth_lockout_max_seconds", _int_between(1, 86400)),
     _Option("auth_cache_seconds", _int_between(0, 300)),
     _Option("auth_rotation_grace", _int_between(0, 90 * 86400)),
+    _Option("auth_hash_memory_kib", _int_between(64, 4 * 1024 * 1024)),
     _Option("secret_key", _text, secret=True),
     _Option("secret_key_file", _path),
 )}

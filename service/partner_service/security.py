@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from argon2 import PasswordHasher
+
 from .adapters.secrets import SecretKeeper, load_key
 from .config import Settings
 from .domain.credentials import AuthPolicy
@@ -27,7 +29,9 @@ def auth_policy(settings: Settings) -> AuthPolicy:
 
 def secret_keeper(settings: Settings) -> SecretKeeper:
     key_file = str(settings.secret_key_file) if settings.secret_key_file else ""
-    return SecretKeeper(load_key(settings.secret_key, key_file, settings.data_dir))
+    # argon2id, RFC 9106's low-memory choice by default (t=3, p=4, 64 MiB); memory is settable.
+    hasher = PasswordHasher(memory_cost=settings.auth_hash_memory_kib)
+    return SecretKeeper(load_key(settings.secret_key, key_file, settings.data_dir), hasher)
 
 
 def ws_security(settings: Settings, uow_factory: Callable[[], object]) -> Callable[[list], Principal]:

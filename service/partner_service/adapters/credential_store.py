@@ -83,6 +83,16 @@ class CredentialRepository:
     def by_username(self, username: str) -> Credential | None:
         return self.session.scalars(select(Credential).where(Credential.username == username)).one_or_none()
 
+    def detached(self, username: str) -> Credential | None:
+        """The credential and its clubs cut loose from the session, to be cached past its end
+        (a rollback expires what a session holds; a detached copy keeps its loaded values)."""
+        credential = self.by_username(username)
+        if credential is not None:
+            for club in credential.clubs:
+                self.session.expunge(club)
+            self.session.expunge(credential)
+        return credential
+
     def for_client(self, client_id: int | None = None) -> list[Credential]:
         query = select(Credential).order_by(Credential.id)
         if client_id is not None:

@@ -112,9 +112,7 @@ class Authenticator:
         if cached is not None and self._monotonic() - cached[0] < self.policy.cache_seconds:
             return cached[1]
         with uow:
-            credential = uow.credentials.by_username(username)
-            if credential is not None:
-                credential.club_ids  # noqa: B018 - load the clubs before the session closes
+            credential = uow.credentials.detached(username)
         self._rows.put(username, (self._monotonic(), credential))
         return credential
 
