@@ -35,6 +35,7 @@ def _node(**kwargs) -> dict:
 
 
 STACKS = {
+    "partner_client-digest": partial(python_clients.run_partner_client, password_type="digest"),
     "zeep-digest": partial(python_clients.run_zeep, password_type="digest"),
     "suds-text": partial(python_clients.run_suds, password_type="text"),
     "node-soap-digest": partial(_node, password_type="digest"),

@@ -98,3 +98,44 @@ def run_suds(wsdl: str, username: str, password: str, password_type: str, steps:
         return None
 
     return run_steps(steps, call, fault_of)
+
+
+def run_partner_client(wsdl: str, username: str, password: str, password_type: str, steps: list[dict]) -> dict:
+    """The bundled client (``partner_client``): typed records in, typed results out."""
+    import dataclasses
+    import datetime
+    import enum
+
+    from partner_client import ConnectionSettings, Fault, PartnerClient
+    from partner_client.wire import to_wire
+
+    def typed(value, type_, item=None):
+        """A step's wire-named dict as the generated dataclasses, dates and enums."""
+        if value is None:
+            return None
+        if item is not None:
+            return [typed(v, type_) for v in (value[item] if isinstance(value, dict) else value)]
+        if dataclasses.is_dataclass(type_):
+            return type_(**{f.name: typed(value.get(f.metadata["wire"]), f.metadata["type"], f.metadata["item"])
+                            for f in dataclasses.fields(type_)})
+        if type_ in (datetime.date, datetime.datetime):
+            return type_.fromisoformat(value)
+        if isinstance(type_, type) and issubclass(type_, enum.Enum):
+            return type_(value)
+        return value
+
+    settings = ConnectionSettings(url=wsdl.removesuffix("?wsdl"), username=username, password=password,
+                                  password_type=password_type, attempts=1)
+    client = PartnerClient.connect(settings)
+
+    def call(operation, args):
+        spec = client.operations[operation]
+        result = client.method(operation)(**{key: typed(args.get(part.wire), part.type, part.item)
+                                            for key, part in spec.inputs.items()})
+        return [to_wire(r) for r in result] if spec.output.many else to_wire(result)
+
+    def fault_of(error):
+        return {"code": error.code, "message": error.message} if isinstance(error, Fault) else None
+
+    with client:
+        return run_steps(steps, call, fault_of)
