@@ -3,7 +3,7 @@ checked in the answer and in what is stored."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
@@ -64,6 +64,25 @@ def test_external_id_upserts_without_a_duplicate(acme, club, uow_factory):
     assert people_count(uow_factory) == 1
 
 
+def test_a_blank_external_id_is_refused_rather_than_merging_people(acme, club, uow_factory):
+    acme.SaveProspect(ClubId=club, Prospect={**PETE, "ExternalId": "IT-20"})
+    for blank in ("", "  "):
+        assert_fault(acme.SaveProspect, "Client.Validation", "ExternalId", ClubId=club,
+                     Prospect={"FirstName": "Other", "LastName": "Person", "ExternalId": blank})
+    assert people_count(uow_factory) == 1
+
+
+def test_an_external_id_of_another_person_cannot_be_taken_by_id(acme, club, uow_factory):
+    first = acme.SaveProspect(ClubId=club, Prospect={**PETE, "ExternalId": "IT-21"})
+    second = acme.SaveProspect(ClubId=club, Prospect={**PETE, "ExternalId": "IT-22"})
+    assert_fault(acme.SaveProspect, "Client.Validation", "ExternalId", ClubId=club,
+                 Prospect={"Id": second.Id, "ExternalId": "IT-21"})
+    assert stored_person(uow_factory, second.Id)["external_id"] == "IT-22"
+    moved = acme.SaveProspect(ClubId=club, Prospect={"Id": first.Id, "ExternalId": "IT-23"})
+    assert moved.Action == "Updated"
+    assert stored_person(uow_factory, first.Id)["external_id"] == "IT-23"
+
+
 def test_the_same_external_id_in_another_client_is_another_person(soap_client, acme, club, world):
     mine = acme.SaveProspect(ClubId=club, Prospect={**PETE, "ExternalId": "IT-8"})
     theirs = soap_client("other").service.SaveProspect(ClubId=world.other_club_ids[0],
@@ -94,7 +113,7 @@ def test_fields_to_null_with_an_unknown_or_required_name_is_refused(acme, club, 
 
 def test_the_same_save_again_is_unchanged_and_writes_nothing(acme, club, uow_factory):
     record = {**PETE, "ExternalId": "IT-9", "City": "Bath",
-              "ModifiedDate": datetime(2026, 1, 5, 9, 30, tzinfo=UTC)}
+              "ModifiedDate": datetime(2026, 1, 5, 9, 30, 0, 123456, tzinfo=UTC)}
     first = acme.SaveProspect(ClubId=club, Prospect=record)
     before = stored_person(uow_factory, first.Id)
     again = acme.SaveProspect(ClubId=club, Prospect=record)
@@ -115,6 +134,21 @@ def test_an_older_modified_date_is_stale_and_writes_nothing(acme, club, uow_fact
                                                      "ModifiedDate": stamp + timedelta(seconds=1)})
     assert newer.Action == "Updated"
     assert stored_person(uow_factory, first.Id)["first_name"] == "New"
+
+
+def test_modified_dates_compare_as_instants_whatever_their_offset(acme, club, uow_factory):
+    stamp = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+    first = acme.SaveProspect(ClubId=club, Prospect={**PETE, "ModifiedDate": stamp})
+    paris = timezone(timedelta(hours=1))
+    earlier_in_paris = datetime(2026, 3, 1, 12, 30, tzinfo=paris)  # 11:30 UTC
+    late = acme.SaveProspect(ClubId=club, Prospect={"Id": first.Id, "City": "Paris",
+                                                    "ModifiedDate": earlier_in_paris})
+    assert late.Action == "Stale"
+    later_in_paris = datetime(2026, 3, 1, 13, 30, tzinfo=paris)  # 12:30 UTC
+    newer = acme.SaveProspect(ClubId=club, Prospect={"Id": first.Id, "City": "Paris",
+                                                     "ModifiedDate": later_in_paris})
+    assert newer.Action == "Updated"
+    assert stored_person(uow_factory, first.Id)["modified_date"] == datetime(2026, 3, 1, 12, 30)
 
 
 def test_test_mode_validates_and_writes_nothing(acme, club, uow_factory):

@@ -175,3 +175,14 @@ def test_snapshot_tells_a_change_of_field_club_or_type():
     assert person.snapshot() == before
     person.club_id = 2
     assert person.snapshot() != before
+
+
+@pytest.mark.parametrize("external_id", ["", "   ", "x" * 101, "IT\x001"])
+def test_a_blank_overlong_or_unprintable_external_id_is_refused(external_id):
+    with pytest.raises(ValidationError) as caught:
+        check_changes(PersonChanges(values={}, external_id=external_id), UserType.MEMBER, TODAY)
+    assert caught.value.field == "ExternalId"
+
+
+def test_an_external_id_is_kept_exactly_as_sent():
+    assert check_changes(PersonChanges(values={}, external_id=" IT-1"), UserType.MEMBER, TODAY) == {}

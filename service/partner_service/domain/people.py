@@ -10,7 +10,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
 from .errors import ValidationError
-from .fields import ALL_FIELDS, DATE, DATETIME, ENUM, TEXT, FieldSpec, UserType, fields_for
+from .fields import (
+    ALL_FIELDS,
+    DATE,
+    DATETIME,
+    ENUM,
+    EXTERNAL_ID_MAX_LENGTH,
+    TEXT,
+    FieldSpec,
+    UserType,
+    fields_for,
+)
 from .model import Person
 
 _FORBIDDEN_CONTROL = {chr(c) for c in range(0x20)} - {"\t", "\n", "\r"} | {"\x7f"}
@@ -64,8 +74,21 @@ def _check_value(spec: FieldSpec, value: object) -> object:
     return value
 
 
+def check_external_id(external_id: str | None) -> None:
+    """An ExternalId is the upsert key: a blank one would merge every person sent with it."""
+    if external_id is None:
+        return
+    if not external_id.strip():
+        raise ValidationError("ExternalId", "ExternalId must not be blank; leave it out when there is none.")
+    if len(external_id) > EXTERNAL_ID_MAX_LENGTH:
+        raise ValidationError("ExternalId", f"ExternalId is longer than {EXTERNAL_ID_MAX_LENGTH} characters.")
+    if _FORBIDDEN_CONTROL.intersection(external_id):
+        raise ValidationError("ExternalId", "ExternalId contains a control character.")
+
+
 def check_changes(changes: PersonChanges, user_type: UserType, today: date) -> dict[str, object]:
     """Refuse a save that breaks a field rule; return its values by attribute name."""
+    check_external_id(changes.external_id)
     allowed = {spec.wire: spec for spec in fields_for(user_type)}
     checked: dict[str, object] = {}
     for wire, value in changes.values.items():
