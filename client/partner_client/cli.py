@@ -204,7 +204,7 @@ def push(links_url: str | None, sheet_path: str, records_file: str, failures_pat
         if client.retry.retried:
             console.print(f"calls repeated after a transient failure: {client.retry.retried}")
         with failures_file.open("w", encoding="utf-8") as handle:
-            for failure in report.failures:
+            for failure in sorted(report.failures, key=lambda f: f.line):
                 handle.write(json.dumps(failure.as_dict()) + "\n")
         if report.failures:
             console.print(f"{len(report.failures)} failed records written to {failures_file}")

@@ -1,0 +1,142 @@
+"""``partner-client`` against the live service: check, sync-staff, sync-lead-sources, push
+(10,000 prospects, then a re-run that answers Unchanged for every one), interruption."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+from click.testing import CliRunner
+from partner_client.cli import main
+from partner_client.linkstore import LinkStore
+from partner_client.sheet import read_sheet
+
+from .conftest import FailsOnPurpose
+
+
+def write_sheet(path, settings, club_ids, **options) -> str:
+    lines = ["client_id = 1", f"club_ids = {list(club_ids)}", f'url = "{settings.url}"', 'scheme = "http"',
+             f'username = "{settings.username}"', 'password = "unused"', 'password_type = "digest"', "",
+             "[options]", "backoff = 0.01", *(f"{k} = {json.dumps(v)}" for k, v in options.items())]
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def run(*args):
+    result = CliRunner().invoke(main, list(args), catch_exceptions=False)
+    return result.exit_code, result.output
+
+
+@pytest.fixture
+def cli(partner, world, tmp_path):
+    """``cli(operations=None, wrap=None) -> (sheet path, links URL)`` for a live partner."""
+    def make(operations=None, wrap=None, clubs=None, **options):
+        sheet = write_sheet(tmp_path / "sheet.toml", partner(operations, wrap), clubs or world.acme_club_ids[:1],
+                            **options)
+        return sheet, f"sqlite:///{tmp_path / 'links.sqlite3'}"
+    return make
+
+
+def test_check_lists_capabilities_and_counts(cli, world):
+    sheet, links = cli(clubs=world.acme_club_ids)
+    code, output = run("--links", links, "check", "--sheet", sheet)
+    assert code == 0, output
+    assert "GetStaffList" in output and "list and create" in output
+    assert f"staff in club {world.acme_club_ids[1]}" in output
+    assert "connected and authenticated" in output
+
+
+def test_check_with_a_refused_credential_exits_2(partner, world, tmp_path):
+    sheet = write_sheet(tmp_path / "sheet.toml", partner(username="stranger"), world.acme_club_ids)
+    code, output = run("--links", f"sqlite:///{tmp_path / 'l.sqlite3'}", "check", "--sheet", sheet)
+    assert code == 2
+    assert "FailedAuthentication" in output
+
+
+def test_check_of_a_create_only_partner_authenticates_with_a_test_save(cli):
+    sheet, links = cli(["SaveLeadSource", "SaveProspect"])
+    code, output = run("--links", links, "check", "--sheet", sheet)
+    assert code == 0, output
+    assert "create only" in output and "validated" in output
+
+
+def test_sync_commands_report_each_item(cli, tmp_path):
+    sheet, links = cli(["GetStaffList", "GetLeadSources", "SaveProspect"])
+    staff = tmp_path / "staff.csv"
+    staff.write_text("connector_id,email\n1111, JStaff@club.com\n2222,nobody@club.com\n")
+    code, output = run("--links", links, "sync-staff", "--sheet", sheet, str(staff))
+    assert code == 0, output
+    assert "linked" in output and "unmatched" in output
+    sources = tmp_path / "sources.jsonl"
+    sources.write_text('{"connector_id": "RADIO", "name": "Radio"}\n')
+    code, output = run("--links", links, "sync-lead-sources", "--sheet", sheet, str(sources))
+    assert code == 1 and "list only" in output and "failed" in output
+
+
+def prospects(path, count, owner=None):
+    with path.open("w") as handle:
+        for n in range(count):
+            handle.write(json.dumps({"connector_id": f"IT-{n:05d}", "first_name": f"First{n}",
+                                     "last_name": f"Last{n}", "email": f"p{n}@example.com",
+                                     "birth_date": "1990-01-01", "gender": "Female", "status": "Active",
+                                     "owner_id": owner, "city": "Springfield"}) + "\n")
+
+
+@pytest.mark.slow
+def test_push_10000_prospects_links_all_and_a_rerun_is_unchanged(cli, tmp_path, world, stored):
+    sheet, links = cli()
+    records = tmp_path / "prospects.jsonl"
+    prospects(records, 10_000, owner="1111")
+    started = time.monotonic()
+    code, output = run("--links", links, "push", "--sheet", sheet, str(records))
+    first = time.monotonic() - started
+    assert code == 0, output
+    assert "10000" in output.split("push summary")[1].splitlines()[-2]  # the inserted column
+    assert "without owner (staff not linked): 10000" in output
+    store = LinkStore.open(links, read_sheet(sheet).partner_key)
+    linked = store.people(f"IT-{n:05d}" for n in range(10_000))
+    store.close()
+    people = stored()
+    assert len(linked) == 10_000 == len(people)
+    assert all(linked[k].partner_id == str(v["id"]) for k, v in people.items())
+    code, output = run("--links", links, "push", "--sheet", sheet, str(records))
+    assert code == 0, output
+    summary = output.split("push summary")[1]
+    assert "│        0 │       0 │     10000 │     0 │      0 │" in summary, summary
+    assert (tmp_path / "prospects.jsonl.failures.jsonl").read_text() == ""
+    print(f"first push {first:.1f}s")
+
+
+def test_push_writes_failures_with_reasons_and_exits_1(cli, tmp_path):
+    sheet, links = cli()
+    records = tmp_path / "people.csv"
+    records.write_text("connector_id,user_type,first_name,last_name,birth_date\n"
+                       "a1,prospect,Ann,Able,1990-01-01\n"
+                       "a2,member,Bob,,\n"
+                       "a3,ex-member,Cy,Cole,not-a-date\n")
+    failures = tmp_path / "failed.jsonl"
+    code, output = run("--links", links, "push", "--sheet", sheet, str(records), "--failures", str(failures))
+    assert code == 1, output
+    rows = [json.loads(line) for line in failures.read_text().splitlines()]
+    assert [(r["line"], r["connector_id"], r["field"]) for r in rows] == [(3, "a2", "LastName"), (4, "a3", None)]
+    assert "birth_date" in rows[1]["message"]
+
+
+def test_an_interrupted_push_exits_2_and_a_rerun_finishes(cli, tmp_path, stored):
+    holder = {}
+
+    def wrap(app):
+        holder["app"] = FailsOnPurpose(app, ["pass"] * 2 + ["unavailable"] * 50)
+        return holder["app"]
+
+    sheet, links = cli(wrap=wrap, attempts=2, batch_size=10)
+    records = tmp_path / "prospects.jsonl"
+    prospects(records, 50)
+    code, output = run("--links", links, "push", "--sheet", sheet, str(records))
+    assert code == 2 and "stopped early" in output
+    assert len(stored()) == 20
+    holder["app"].plan.clear()
+    code, output = run("--links", links, "push", "--sheet", sheet, str(records))
+    assert code == 0, output
+    assert len(stored()) == 50
