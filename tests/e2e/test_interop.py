@@ -13,12 +13,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 import pytest
+from lxml import etree
 from partner_service.app import create_app
 from partner_service.config import Settings
 
+from ..interop import envelopes
 from ..interop.drivers import STACKS
 from ..interop.scenario import Setting, check_answers, check_stored, fault_code, refused_steps, steps
 from ..support import serve_in_thread
@@ -58,3 +61,15 @@ def test_every_operation_round_trips_and_a_wrong_password_is_refused(stack, serv
 
     refused = STACKS[stack](steps=refused_steps(), **dict(service, password=service["password"] + "x"))
     assert fault_code(refused["GetLeadSources"]) == "FailedAuthentication"
+
+
+@pytest.mark.parametrize("shape", sorted(envelopes.SHAPES))
+def test_headers_as_wcf_and_wss4j_write_them_are_accepted(shape, service, world):
+    envelope = envelopes.SHAPES[shape](service["username"], service["password"], STAFF_EMAIL)
+    request = urllib.request.Request(
+        service["wsdl"].removesuffix("?wsdl"), data=envelope.encode(), method="POST",
+        headers={"Content-Type": "text/xml; charset=utf-8", "SOAPAction": '"GetStaffByEmail"'})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer = etree.fromstring(response.read())
+    staff_id = answer.findtext(f".//{{{envelopes.TNS}}}Staff/{{{envelopes.TNS}}}StaffId")
+    assert staff_id == world.staff_id
