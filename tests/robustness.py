@@ -11,14 +11,21 @@ import http.client
 import random
 import threading
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
 from lxml import etree
+from partner_service.adapters import migrate
+from partner_service.adapters.db import make_engine
 from partner_service.domain.model import Person
+from partner_service.service_layer import tenants
+from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+
+from .support import postgres_database
 
 TNS = "urn:connector-partner:v1"
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
@@ -216,6 +223,20 @@ def _history_is_whole(person: Person) -> bool:
 
 
 
+@contextmanager
+def acme_on_postgresql(clubs: int = 1):
+    """``(database_url, engine, client)``: a fresh, migrated PostgreSQL database holding one
+    client, dropped afterwards."""
+    with postgres_database() as database_url:
+        engine = make_engine(database_url)
+        try:
+            migrate.upgrade(engine)
+            client = tenants.create_client(SqlAlchemyUnitOfWork(session_factory(engine)), "Acme Fitness", clubs)
+            yield database_url, engine, client
+        finally:
+            engine.dispose()
+
+
 @dataclass(frozen=True)
 class Hostile:
     """One request no SOAP stack should send, and the fault it must get."""
@@ -316,5 +337,6 @@ def hostile_requests(club_id: int, max_body_bytes: int = 1024 * 1024) -> list[Ho
     ]
 
 
-__all__ = ["MARKER", "PERSON_OPERATIONS", "Hostile", "Reply", "StoreCheck", "Tally", "check_store", "envelope",
+__all__ = ["MARKER", "PERSON_OPERATIONS", "Hostile", "Reply", "StoreCheck", "Tally", "acme_on_postgresql",
+           "check_store", "envelope",
            "hostile_requests", "person_xml", "post", "run_load", "save_person", "save_xml"]

@@ -9,16 +9,13 @@ import urllib.error
 import urllib.request
 
 import pytest
-from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
 from partner_service.app import create_app
 from partner_service.config import Settings
 from partner_service.domain.model import Principal
-from partner_service.service_layer import tenants
-from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
-from ..robustness import Tally, check_store, envelope, post, run_load, save_xml
-from ..support import UsernameOnly, postgres_database, serve_in_thread
+from ..robustness import Tally, acme_on_postgresql, check_store, envelope, post, run_load, save_xml
+from ..support import UsernameOnly, serve_in_thread
 from ..support_proxy import proxied
 
 THREADS = 8
@@ -26,18 +23,15 @@ THREADS = 8
 
 @pytest.fixture
 def outage(tmp_path):
-    """``(proxy, url, engine, client_id, club_id)``: the app reaching PostgreSQL through a proxy."""
-    with postgres_database() as database_url, proxied(database_url) as (proxy, proxied_url):
-        direct = make_engine(database_url)
-        migrate.upgrade(direct)
-        acme = tenants.create_client(SqlAlchemyUnitOfWork(session_factory(direct)), "Acme Fitness", 1)
+    """``(proxy, url, engine, client_id, club_id)``: the app reaching PostgreSQL through a proxy;
+    ``engine`` reaches it directly, to check what is stored."""
+    with acme_on_postgresql() as (database_url, direct, acme), proxied(database_url) as (proxy, proxied_url):
         engine = make_engine(proxied_url)
         app = create_app(Settings(data_dir=tmp_path), engine=engine,
                          authenticate=UsernameOnly({"acme": Principal(acme.id, username="acme")}))
         with serve_in_thread(app) as url:
             yield proxy, url, direct, acme.id, acme.club_ids[0]
         engine.dispose()
-        direct.dispose()
 
 
 def _ready(url: str) -> int:

@@ -4,91 +4,26 @@ read within the size limit."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
-import urllib.request
-from pathlib import Path
 
 import pytest
-from partner_service.adapters import migrate
-from partner_service.adapters.db import make_engine
-from partner_service.service_layer import tenants
-from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
-from ..robustness import Tally, check_store, envelope, post, run_load, save_xml
-from ..support import postgres_database
+from ..robustness import Tally, acme_on_postgresql, check_store, envelope, post, run_load, save_xml
+from ..support_gunicorn import gunicorn, workers_of
 
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 MAX_BODY = 64 * 1024
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not become healthy")
-
-
-def workers_of(master_pid: int) -> set[int]:
-    """PIDs of the processes whose parent is the gunicorn master (its workers)."""
-    found = set()
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == master_pid:
-            found.add(int(stat.parent.name))
-    return found
 
 
 @pytest.fixture(scope="module")
 def gunicorn_server(tmp_path_factory):
     """``(url, master, engine, client_id, club_id)``: gunicorn with 2 workers x 4 threads."""
-    with postgres_database() as database_url:
-        engine = make_engine(database_url)
-        migrate.upgrade(engine)
-        acme = tenants.create_client(SqlAlchemyUnitOfWork(session_factory(engine)), "Acme Fitness", 1)
-        port = _free_port()
-        env = dict(os.environ, PARTNER_DATABASE_URL=database_url, PARTNER_BIND=f"127.0.0.1:{port}",
-                   PARTNER_INSECURE_HTTP="true", PARTNER_WORKERS="2", PARTNER_THREADS="4",
-                   PARTNER_GRACEFUL_TIMEOUT="3", PARTNER_LOG_LEVEL="warning",
-                   PARTNER_MAX_BODY_BYTES=str(MAX_BODY), PARTNER_DATA_DIR=str(tmp_path_factory.mktemp("var")),
-                   PARTNER_TEST_PRINCIPALS=json.dumps({"acme": acme.id}), PYTHONPATH=str(ROOT))
-        server = subprocess.Popen([str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                                   "tests.e2e.gunicorn_app:create_test_app()"],
-                                  cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        url = f"http://127.0.0.1:{port}"
-        try:
-            _wait_healthy(url, server)
-            yield url, server.pid, engine, acme.id, acme.club_ids[0]
-        finally:
-            server.send_signal(signal.SIGTERM)
-            try:
-                server.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                server.kill()
-                server.wait()
-            engine.dispose()
+    with acme_on_postgresql() as (database_url, engine, acme):
+        data_dir = tmp_path_factory.mktemp("var")
+        with gunicorn(database_url, {"acme": acme.id}, data_dir, MAX_BODY) as (url, master):
+            yield url, master, engine, acme.id, acme.club_ids[0]
 
 
 def test_a_chunked_request_within_the_limit_is_served(gunicorn_server):
