@@ -158,3 +158,12 @@ def test_staff_list_of_another_clients_club_is_forbidden(uow):
     with pytest.raises(Forbidden):
         staff.list_staff(uow, ACME_USER, 3)
     assert [v.id for v in staff.list_staff(uow, ACME_USER)] == ["1"]
+
+
+def test_a_credential_limited_to_one_club_may_not_touch_a_person_of_another(uow):
+    elsewhere = save(uow, club_id=2, external_id="X9")
+    limited = Principal(ACME, club_ids=frozenset({1}))
+    for key in ({"id": elsewhere.id}, {"external_id": "X9"}):
+        with pytest.raises(Forbidden):
+            save(uow, values={"City": "Moved"}, principal=limited, **key)
+    assert uow.people.items[int(elsewhere.id)].club_id == 2

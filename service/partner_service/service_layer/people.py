@@ -30,6 +30,12 @@ def club_in_scope(uow: UnitOfWork, principal: Principal, club_id: int | None) ->
     return club
 
 
+def person_in_scope(principal: Principal, club_id: int) -> None:
+    """A credential limited to some clubs may not change (nor move away) a person of another."""
+    if not principal.may_use_club(club_id):
+        raise Forbidden("That person belongs to a club this credential may not use.")
+
+
 def _check_references(uow: UnitOfWork, client_id: int, checked: dict) -> None:
     for wire, attr, repo in (("LeadOwnerId", "lead_owner_id", uow.staff),
                              ("LeadSourceId", "lead_source_id", uow.lead_sources)):
@@ -80,6 +86,7 @@ def _save_one(uow: UnitOfWork, principal: Principal, club: Club, user_type: User
         person = uow.people.get(client_id, changes.id)
         if person is None:
             raise NotFound("No person with that Id exists for this client.")
+        person_in_scope(principal, person.club_id)
         moved_external_id = changes.external_id not in (None, person.external_id)
         if moved_external_id and uow.people.by_external_id(client_id, changes.external_id):
             raise ValidationError("ExternalId", "ExternalId already belongs to another person.")
@@ -88,6 +95,7 @@ def _save_one(uow: UnitOfWork, principal: Principal, club: Club, user_type: User
         return _insert(uow, principal, club, user_type, changes, checked, now)
     person = uow.people.by_external_id(client_id, changes.external_id)
     if person is not None:
+        person_in_scope(principal, person.club_id)
         return _update(person, club, user_type, changes, checked, now)
     try:
         with uow.savepoint():
@@ -97,6 +105,7 @@ def _save_one(uow: UnitOfWork, principal: Principal, club: Club, user_type: User
         person = uow.people.by_external_id(client_id, changes.external_id)
         if person is None:
             raise
+        person_in_scope(principal, person.club_id)
         return _update(person, club, user_type, changes, checked, now)
 
 
