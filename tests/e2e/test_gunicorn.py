@@ -223,6 +223,7 @@ def test_zeep_calls_over_verified_tls_and_the_audit_line_names_the_call(served):
     result = client.service.SaveProspect(ClubId=tenant.club_id,
                                          Prospect={"FirstName": "Tlsmina", "LastName": "Gunicorn"})
     assert result.Action == "Inserted"
+    assert server.metric("partner_soap_calls_total", operation="SaveProspect", outcome="ok") >= 1
 
     line = next(e for e in reversed(server.log()) if e.get("operation") == "SaveProspect")
     assert line["outcome"] == "ok" and line["status"] == 200
@@ -238,6 +239,17 @@ def test_a_wrong_password_is_counted_as_an_auth_failure(served):
     with pytest.raises(zeep.exceptions.Fault):
         _zeep(server, tenant.username, "not-the-password").service.GetLeadSources()
     assert server.metric("partner_auth_failures_total", code="wsse:FailedAuthentication") == before + 1
+    assert server.metric("partner_soap_faults_total", operation="GetLeadSources",
+                         code="wsse:FailedAuthentication") >= 1
+    assert server.metric("partner_soap_call_duration_seconds_count", operation="GetLeadSources") >= 1
+
+
+def test_request_line_and_header_limits_are_enforced_by_gunicorn(served):
+    server, _ = served
+    assert server.get("/soap?wsdl&pad=" + "x" * 5000).status_code == 414
+    too_many = {f"X-Extra-{n}": "1" for n in range(60)}
+    assert server.get("/healthz", headers=too_many).status_code == 431
+    assert server.get("/healthz", headers={"X-Big": "y" * 9000}).status_code == 431
 
 
 def test_a_client_that_does_not_trust_the_ca_is_refused(served):
