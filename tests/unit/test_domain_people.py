@@ -186,3 +186,9 @@ def test_a_blank_overlong_or_unprintable_external_id_is_refused(external_id):
 
 def test_an_external_id_is_kept_exactly_as_sent():
     assert check_changes(PersonChanges(values={}, external_id=" IT-1"), UserType.MEMBER, TODAY) == {}
+
+
+@pytest.mark.parametrize("instant", [datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
+                                     datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))])
+def test_a_datetime_outside_the_utc_range_is_refused_not_a_crash(instant):
+    assert refused_field(values={"CreatedDate": instant}) == "CreatedDate"

@@ -70,7 +70,10 @@ def _check_value(spec: FieldSpec, value: object) -> object:
     if spec.kind == DATETIME:
         if not isinstance(value, datetime):
             raise ValidationError(spec.wire, f"{spec.wire} must be a dateTime.")
-        return utc_naive(value)
+        try:
+            return utc_naive(value)
+        except OverflowError:  # e.g. 0001-01-01T00:00:00+01:00 (.NET's MinValue) is before year 1 in UTC
+            raise ValidationError(spec.wire, f"{spec.wire} is out of range in UTC.") from None
     return value
 
 
