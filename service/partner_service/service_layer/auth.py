@@ -5,10 +5,12 @@ recorded only for a token that authenticated, so failed guesses never burn nonce
 replay of a good message is refused as ``MessageExpired``.
 
 Hot path: a credential row is re-read from the database when the cached copy is older than
-``policy.cache_seconds`` (default 5 s). That is the bound on how long a revocation or a
-rotation takes to reach every process. A PasswordText check costs an argon2 run only once per
-(credential version, secret, password) per process: later checks hit a small LRU keyed by an
-HMAC under a per-process random key, never the password.
+``policy.cache_seconds`` (default 5 s): the bound on how long a revocation takes to reach
+every process. A grace period ends exactly (its end is in the row), and a password that fails
+against a cached row is checked once more against a fresh one, so a new password works at
+once. A PasswordText check costs an argon2 run only once per (credential version, secret,
+password) per process: later checks hit a small LRU keyed by an HMAC under a per-process
+random key, never the password.
 """
 
 from __future__ import annotations
@@ -93,28 +95,38 @@ class Authenticator:
 
     def authenticate(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Principal:
         check_freshness(token, now, self.policy)
-        credential = self._credential(uow, token.username)
-        usable = credential is not None and credential.active
-        if usable and credential.is_locked(now) and not self._known_good(credential, token, now):
-            self._check(None, token, now)  # same cost as a real check, result ignored
-            raise SecurityRefused("FailedAuthentication", FAILED)
-        if not self._check(credential if usable else None, token, now):
-            if usable:
+        credential, cached = self._credential(uow, token.username)
+        opened = self._opens(credential, token, now)
+        if not opened and cached:
+            # The cached row may predate a rotation or a new credential: ask the database once more.
+            credential, _ = self._credential(uow, token.username, fresh=True)
+            opened = self._opens(credential, token, now)
+        if not opened:
+            if credential is not None and credential.active and not credential.is_locked(now):
                 self._record(uow, credential.id, lambda c: c.register_failure(now, self.policy))
             raise SecurityRefused("FailedAuthentication", FAILED)
         self._accept(uow, credential, token, now)
         return credential.principal()
 
+    def _opens(self, credential: Credential | None, token: UsernameToken, now: datetime) -> bool:
+        usable = credential is not None and credential.active
+        if usable and credential.is_locked(now) and not self._known_good(credential, token, now):
+            self._check(None, token, now)  # same cost as a real check, result ignored
+            return False
+        return self._check(credential if usable else None, token, now)
+
     # --- the credential row, cached for at most policy.cache_seconds ------------------------
 
-    def _credential(self, uow: UnitOfWork, username: str) -> Credential | None:
-        cached = self._rows.get(username)
+    def _credential(self, uow: UnitOfWork, username: str,
+                    fresh: bool = False) -> tuple[Credential | None, bool]:
+        """The credential of that username (None: no such), and whether it came from the cache."""
+        cached = None if fresh else self._rows.get(username)
         if cached is not None and self._monotonic() - cached[0] < self.policy.cache_seconds:
-            return cached[1]
+            return cached[1], True
         with uow:
             credential = uow.credentials.detached(username)
         self._rows.put(username, (self._monotonic(), credential))
-        return credential
+        return credential, False
 
     def _record(self, uow: UnitOfWork, credential_id: int, change) -> None:
         with uow:
