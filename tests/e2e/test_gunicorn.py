@@ -242,6 +242,9 @@ def test_a_wrong_password_is_counted_as_an_auth_failure(served):
     assert server.metric("partner_soap_faults_total", operation="GetLeadSources",
                          code="wsse:FailedAuthentication") >= 1
     assert server.metric("partner_soap_call_duration_seconds_count", operation="GetLeadSources") >= 1
+    line = next(e for e in reversed(server.log()) if e.get("fault") == "wsse:FailedAuthentication")
+    assert line["operation"] == "GetLeadSources" and line["username"] == tenant.username
+    assert line["outcome"] == "fault" and "not-the-password" not in server.log_file.read_text()
 
 
 def test_request_line_and_header_limits_are_enforced_by_gunicorn(served):

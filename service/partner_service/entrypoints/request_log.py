@@ -67,8 +67,9 @@ class RequestRecord:
         level = logging.DEBUG if self.route in _QUIET_ROUTES and self.status < 400 else logging.INFO
         if not log.isEnabledFor(level):
             return
-        text = " ".join(f"{k}={v}" for k, v in self.fields().items())
-        log.log(level, "request %s", text, extra={"request": self.fields()})
+        fields = self.fields()
+        text = " ".join(f"{k}={v}" for k, v in fields.items())
+        log.log(level, "request %s", text, extra={"request": fields})
 
 
 # --- filled in from spyne's events ---------------------------------------------------------
