@@ -51,14 +51,9 @@ def ssl_context(conf, default_ssl_context_factory):
     return context
 
 
-_metrics_dir = {}
-
-
 def on_starting(server):
     # Before any worker forks, so every worker writes its counts where /metrics reads them.
-    path, made = metrics.prepare_directory()
-    if made:
-        _metrics_dir["remove"] = path
+    metrics.prepare_directory()
 
 
 def when_ready(server):
@@ -70,5 +65,4 @@ def child_exit(server, worker):
 
 
 def on_exit(server):
-    if "remove" in _metrics_dir:
-        metrics.remove_directory(_metrics_dir["remove"])
+    metrics.remove_own_directory()

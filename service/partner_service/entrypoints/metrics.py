@@ -20,11 +20,14 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
 
-def prepare_directory() -> tuple[Path, bool]:
+_PREFIX = "partner-metrics-"
+
+
+def prepare_directory() -> Path:
     """Set up ``PROMETHEUS_MULTIPROC_DIR`` in the gunicorn master, before workers fork.
 
     An operator's directory is emptied (files of a previous run would be counted again);
-    otherwise a private temporary one is made. Returns it and whether we made it.
+    otherwise a private temporary one is made (``remove_own_directory`` deletes it at exit).
     """
     given = os.environ.get(MULTIPROC_ENV)
     if given:
@@ -32,14 +35,17 @@ def prepare_directory() -> tuple[Path, bool]:
         path.mkdir(parents=True, exist_ok=True)
         for stale in path.glob("*.db"):
             stale.unlink()
-        return path, False
-    path = Path(tempfile.mkdtemp(prefix="partner-metrics-"))
+        return path
+    path = Path(tempfile.mkdtemp(prefix=_PREFIX))
     os.environ[MULTIPROC_ENV] = str(path)
-    return path, True
+    return path
 
 
-def remove_directory(path: Path) -> None:
-    shutil.rmtree(path, ignore_errors=True)
+def remove_own_directory() -> None:
+    """Delete the directory ``prepare_directory`` made; never an operator's."""
+    given = os.environ.get(MULTIPROC_ENV)
+    if given and Path(given).parent == Path(tempfile.gettempdir()) and Path(given).name.startswith(_PREFIX):
+        shutil.rmtree(given, ignore_errors=True)
 
 
 def worker_exited(pid: int) -> None:
