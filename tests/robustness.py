@@ -127,10 +127,13 @@ class Tally:
     # ExternalIds whose save was answered with a fault or no answer at all (retry candidates).
     unanswered: set[str] = field(default_factory=set)
     non_soap_answers: int = 0
+    # Answers that acknowledged a save (several may name the same ExternalId and Id).
+    acknowledged_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
     def acknowledged_saves(self) -> int:
+        """Distinct (ExternalId, Id) pairs acknowledged: what the database must hold."""
         return sum(len(ids) for ids in self.acknowledged.values())
 
     def record(self, external_id: str, reply: Reply | None) -> None:
@@ -145,6 +148,7 @@ class Tally:
             code = reply.fault_code
             person_id = reply.text("Id")
             if code is None and reply.status == 200 and person_id:
+                self.acknowledged_answers += 1
                 self.acknowledged.setdefault(external_id, set()).add(person_id)
             else:
                 self.faults[code or f"HTTP {reply.status}"] += 1
