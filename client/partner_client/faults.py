@@ -45,6 +45,9 @@ def from_zeep_fault(fault: zeep.exceptions.Fault) -> exc.Fault:
 def from_transport(error: Exception, operation: str) -> exc.TransportError:
     if isinstance(error, requests.Timeout):
         return exc.Timeout(f"{operation}: no answer within the timeout.")
+    if isinstance(error, requests.exceptions.SSLError):
+        return exc.ConnectionFailed(f"{operation}: TLS failed (is the partner's certificate trusted? "
+                                    "set options.ca_bundle in the turn-up sheet).")
     if isinstance(error, requests.ConnectionError):
         return exc.ConnectionFailed(f"{operation}: the connection failed ({type(error).__name__}).")
     if isinstance(error, zeep.exceptions.TransportError):

@@ -9,6 +9,23 @@ from zeep.transports import Transport
 from .settings import ConnectionSettings
 
 
+class _PinnedVerify(HTTPAdapter):
+    """Verifies TLS exactly as configured.
+
+    requests lets ``REQUESTS_CA_BUNDLE``/``CURL_CA_BUNDLE`` replace a session's ``verify``
+    on every request (psf/requests#3829), so the turn-up sheet's CA bundle would be
+    silently ignored on hosts that set them; the adapter has the last word instead.
+    """
+
+    def __init__(self, verify: bool | str, **kwargs):
+        super().__init__(**kwargs)
+        self.pinned_verify = verify
+
+    def send(self, request, stream=False, timeout=None, verify=True, cert=None, proxies=None):
+        return super().send(request, stream=stream, timeout=timeout, verify=self.pinned_verify, cert=cert,
+                            proxies=proxies)
+
+
 def make_session(settings: ConnectionSettings) -> requests.Session:
     """A session that keeps connections alive and verifies TLS as configured.
 
@@ -16,7 +33,7 @@ def make_session(settings: ConnectionSettings) -> requests.Session:
     depends on the operation, which only ``retry`` knows.
     """
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=2, pool_maxsize=4, max_retries=0)
+    adapter = _PinnedVerify(settings.tls_verify, pool_connections=2, pool_maxsize=4, max_retries=0)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
     session.verify = settings.tls_verify

@@ -32,8 +32,8 @@ def run(*args):
 def cli(partner, world, tmp_path):
     """``cli(operations=None, wrap=None) -> (sheet path, links URL)`` for a live partner."""
     def make(operations=None, wrap=None, clubs=None, **options):
-        sheet = write_sheet(tmp_path / "sheet.toml", partner(operations, wrap), clubs or world.acme_club_ids[:1],
-                            **options)
+        clubs = clubs or world.acme_club_ids[:1]
+        sheet = write_sheet(tmp_path / "sheet.toml", partner(operations, wrap), clubs, **options)
         return sheet, f"sqlite:///{tmp_path / 'links.sqlite3'}"
     return make
 
@@ -119,7 +119,8 @@ def test_push_writes_failures_with_reasons_and_exits_1(cli, tmp_path):
     code, output = run("--links", links, "push", "--sheet", sheet, str(records), "--failures", str(failures))
     assert code == 1, output
     rows = [json.loads(line) for line in failures.read_text().splitlines()]
-    assert [(r["line"], r["connector_id"], r["field"]) for r in rows] == [(3, "a2", "LastName"), (4, "a3", None)]
+    assert [(r["line"], r["connector_id"], r["field"]) for r in rows] == [(3, "a2", "LastName"),
+                                                                          (4, "a3", None)]
     assert "birth_date" in rows[1]["message"]
 
 
