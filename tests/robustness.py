@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape
 from lxml import etree
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
+from partner_service.adapters.orm import start_mappers
 from partner_service.domain.model import Person
 from partner_service.service_layer import tenants
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
@@ -231,6 +232,7 @@ def _history_is_whole(person: Person) -> bool:
 def acme_on_postgresql(clubs: int = 1):
     """``(database_url, engine, client)``: a fresh, migrated PostgreSQL database holding one
     client, dropped afterwards."""
+    start_mappers()
     with postgres_database() as database_url:
         engine = make_engine(database_url)
         try:

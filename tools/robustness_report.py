@@ -30,8 +30,6 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from partner_service.adapters.orm import start_mappers  # noqa: E402
-
 from tests.robustness import (  # noqa: E402
     MARKER,
     Tally,
@@ -140,7 +138,6 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=16, help="clients of the overlapping-saves phase")
     parser.add_argument("--per-thread", type=int, default=50, help="saves per client in that phase")
     options = parser.parse_args()
-    start_mappers()
     max_body = 1024 * 1024  # the service's default limit, which the hostile cases are sized for
     with acme_on_postgresql() as (database_url, engine, acme), proxied(database_url) as (proxy, proxied_url), \
             tempfile.TemporaryDirectory() as data_dir, \
