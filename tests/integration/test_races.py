@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import datetime
 
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Person
@@ -81,3 +82,30 @@ def test_racing_creations_of_one_lead_source_name_make_one_source(engine, uow_fa
     rounds = rounds_until_a_clash(engine, one_round)
     with uow_factory() as uow:
         assert len(uow.lead_sources.list(world.acme.client_id)) == rounds
+
+
+def test_racing_updates_of_one_person_leave_the_newest_modified_date(engine, uow_factory, world):
+    """Check-then-write must be atomic: a save older than one that commits meanwhile is Stale,
+    never written over it."""
+    club = world.acme_club_ids[0]
+    first = save_person(uow_factory(), world.acme, club, UserType.MEMBER, PersonChanges(
+        values={"FirstName": "v0", "LastName": "Race", "ModifiedDate": datetime(2026, 1, 1)}))
+
+    def updates(day: int):
+        stamps, lock = iter(range(RACERS)), threading.Lock()
+
+        def update():
+            with lock:
+                n = next(stamps)
+            values = {"FirstName": f"v{day}-{n}", "ModifiedDate": datetime(2026, 1, day, 0, n)}
+            return save_person(uow_factory(), world.acme, club, UserType.MEMBER,
+                               PersonChanges(values=values, id=first.id))
+        return update
+
+    for day in (2, 3, 4):
+        outcomes = together(updates(day))
+        assert {o.action for o in outcomes} <= {Action.UPDATED, Action.STALE}
+        with uow_factory() as uow:
+            person = uow.people.get(world.acme.client_id, first.id)
+            newest = (f"v{day}-{RACERS - 1}", datetime(2026, 1, day, 0, RACERS - 1))
+            assert (person.first_name, person.modified_date) == newest

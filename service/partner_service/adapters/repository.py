@@ -32,12 +32,16 @@ class PeopleRepository:
         number = parse_id(person_id)
         if number is None:
             return None
-        person = self.session.get(Person, number)
+        # Locked until commit (PostgreSQL; SQLite writers are serialised anyway): a save checks
+        # ModifiedDate and differences first, then writes, and another save of the same person
+        # must not slip in between (a late retry would overwrite a newer update).
+        person = self.session.get(Person, number, with_for_update=True)
         return person if person is not None and person.client_id == client_id else None
 
     def by_external_id(self, client_id: int, external_id: str) -> Person | None:
         return self.session.scalars(
             select(Person).where(Person.client_id == client_id, Person.external_id == external_id)
+            .with_for_update()
         ).one_or_none()
 
 
