@@ -8,16 +8,19 @@ Rows travel as plain dicts keyed by column name; no ORM identity map is involved
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from .orm import lead_sources, people, staff, user_type_history
 
 PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name != "id")
 REFERENCE_TABLES: dict[str, Table] = {"staff": staff, "lead_sources": lead_sources}
+# unnest keeps the array's (sorted) order, so the locks are taken in that order.
+_ADVISORY_LOCKS = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
 _SET_PREFIX = "set_"  # bind names must differ from column names in UPDATE ... SET
 
 
@@ -41,6 +44,20 @@ class PeopleRows:
         query = select(people).where(people.c.client_id == client_id, or_(*matches))
         return [dict(row) for row in self._execute(query).mappings()]
 
+    def lock_external_ids(self, client_id: int, external_ids: Iterable[str]) -> None:
+        """Make batches that share a new ExternalId wait for each other instead of colliding.
+
+        PostgreSQL: a transaction-scoped advisory lock per (client, ExternalId), taken in one
+        sorted order so two batches cannot deadlock. SQLite needs none: its transactions
+        begin IMMEDIATE, one writer at a time.
+        """
+        if self.session.connection().dialect.name != "postgresql":
+            return
+        keys = sorted({int.from_bytes(hashlib.blake2b(f"{client_id}\0{e}".encode(), digest_size=8).digest(),
+                                      "big", signed=True) for e in external_ids})
+        if keys:
+            self._execute(_ADVISORY_LOCKS, {"keys": keys})
+
     def existing_ids(self, table: str, client_id: int, ids: Iterable[int]) -> set[int]:
         """Which of these IDs are rows of ``table`` belonging to the client."""
         ids = sorted(set(ids))
@@ -51,19 +68,27 @@ class PeopleRows:
         return set(self._execute(query).scalars())
 
     def insert(self, rows: list[dict]) -> list[int]:
-        """Insert rows (one multi-row statement per page); their new IDs, in the given order."""
+        """Insert rows with one executemany; answer their new IDs, in the given order.
+
+        The IDs are taken first, so the INSERT needs no RETURNING: a multi-row INSERT ...
+        RETURNING of 200 rows x 36 columns costs psycopg ~10 ms just to convert its
+        placeholders (too long for its query cache), and SQLite cannot order RETURNING.
+        """
         if not rows:
             return []
+        ids = self._new_ids(len(rows))
+        self._execute(insert(people), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
+        return ids
+
+    def _new_ids(self, count: int) -> list[int]:
         if self.session.connection().dialect.name == "sqlite":
-            # SQLite's RETURNING order is not guaranteed, so SQLAlchemy would insert row by row.
             # The transaction began IMMEDIATE (db.py): we are the only writer, so the IDs after
             # the highest are ours to give, as SQLite itself would give them.
             first = (self._execute(select(func.max(people.c.id))).scalar() or 0) + 1
-            ids = list(range(first, first + len(rows)))
-            self._execute(insert(people), [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
-            return ids
-        statement = insert(people).returning(people.c.id, sort_by_parameter_order=True)
-        return list(self._execute(statement, rows).scalars())
+            return list(range(first, first + count))
+        sequence = func.pg_get_serial_sequence("people", "id")
+        return sorted(self._execute(select(func.nextval(sequence)).select_from(
+            func.generate_series(1, count))).scalars())
 
     def clear_external_ids(self, ids: Iterable[int]) -> None:
         """Release ExternalIds that move between rows of one batch before any row takes one."""

@@ -5,9 +5,11 @@ merged in input order against the state the records before it left, exactly as i
 were saved one after another (so two records with one ExternalId insert once, then update).
 Then the plan is written with a few statements (see ``adapters/people_rows.py``).
 
-Two batches racing on one new ExternalId: the loser's INSERT hits the unique constraint
-(client, ExternalId); its transaction is rolled back and the whole batch planned again
-against the rows the winner committed, so the record becomes an update, never a duplicate.
+Two batches sharing an ExternalId take turns (an advisory lock per ExternalId on PostgreSQL,
+the single writer on SQLite). A single save racing a batch on a new ExternalId makes the
+batch's INSERT hit the unique constraint (client, ExternalId): its transaction is rolled
+back and the whole batch planned again against the committed row, so the record becomes an
+update, never a duplicate.
 """
 
 from __future__ import annotations
@@ -131,6 +133,7 @@ def _plan_one(plan: _Plan, client_id: int, club_id: int, user_type: UserType,
 def _load(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> _Plan:
     ids = [n for n in (parse_id(c.id) for c in batch) if n is not None]
     external_ids = [c.external_id for c in batch if c.external_id is not None]
+    rows.lock_external_ids(client_id, external_ids)
     loaded = rows.load(client_id, ids, external_ids)
     references = {}
     for wire, _attr, table, _listing in _REFERENCES:

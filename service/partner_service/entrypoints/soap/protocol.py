@@ -24,6 +24,7 @@ from spyne.model.fault import Fault
 from spyne.protocol.soap import Soap11
 
 from ...domain.errors import DomainError
+from .fastxml import FastComplexXml
 from .faults import client_fault, domain_fault, validation_fault
 from .namespaces import SOAP11_ENV, XSD
 
@@ -145,7 +146,7 @@ def _declared_names(soap_app) -> frozenset[str]:
     return frozenset(names)
 
 
-class PartnerSoap11(Soap11):
+class PartnerSoap11(FastComplexXml, Soap11):
     def __init__(self, authenticate, **kwargs):
         super().__init__(validator="lxml", **kwargs)
         self._authenticate = authenticate

@@ -1,0 +1,30 @@
+"""The two WSGI apps the bench serves under identical gunicorn settings (factories, called
+in each worker after the fork): the real service, and a canned reply (the ceiling).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+
+def service_app():
+    """The real app, WS-Security included, from ``PARTNER_*`` settings."""
+    from partner_service.app import create_app
+
+    return create_app()
+
+
+def canned_app():
+    """Reads the request body like any app, then answers the recorded reply for its SOAPAction."""
+    with open(os.environ["BENCH_CANNED_REPLIES"], encoding="utf-8") as replies_file:
+        replies = {action: body.encode() for action, body in json.load(replies_file).items()}
+
+    def app(environ, start_response):
+        stream = environ["wsgi.input"]
+        stream.read(int(environ.get("CONTENT_LENGTH") or 0))
+        body = replies[environ.get("HTTP_SOAPACTION", "").strip('"')]
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+    return app
