@@ -10,6 +10,7 @@ import pytest
 from argon2 import PasswordHasher
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
+from partner_client.sheet import parse_sheet
 from partner_service.adapters.credential_store import seen_nonces
 from partner_service.adapters.db import make_engine
 from partner_service.adapters.secrets import SecretKeeper, SecretKeyError, load_key
@@ -148,6 +149,11 @@ def test_turnup_prints_a_sheet_that_authenticates(engine, database_url, uow_fact
     assert principal.client_id == sheet["client_id"]
     listed = cli(database_url, tmp_path, key, "credential", "list")
     assert sheet["username"] in listed and sheet["password"] not in listed
+    assert parse_sheet(out).club_ids == tuple(sheet["club_ids"])  # what partner-client reads
+    again = CliRunner().invoke(main, ["turnup", "--client", "Acme Fitness", "--clubs", "1",
+                                      "--url", sheet["url"]],
+                               env={"PARTNER_DATABASE_URL": database_url, "PARTNER_SECRET_KEY": key.decode()})
+    assert again.exit_code == 1 and "exists already" in again.output
 
 
 def test_credential_commands_show_a_secret_once(engine, database_url, tmp_path, key, world):

@@ -131,9 +131,6 @@ class NonceCache:
             NonceCache._last_purge = time.monotonic()
         self.session.execute(delete(seen_nonces).where(seen_nonces.c.expires_at <= now))
 
-    def count(self) -> int:
-        return len(self.session.execute(select(seen_nonces.c.key)).all())
-
 
 __all__ = ["CredentialRepository", "NonceCache", "credentials", "credential_clubs", "seen_nonces",
            "map_credentials"]

@@ -169,6 +169,8 @@ class Authenticator:
     # --- success -------------------------------------------------------------------------
 
     def _accept(self, uow: UnitOfWork, credential: Credential, token: UsernameToken, now: datetime) -> None:
+        if token.nonce is None and not credential.needs_bookkeeping(now):
+            return  # nothing to write: no transaction at all
         with uow:
             if token.nonce is not None:
                 key = nonce_key(credential.username, token.nonce)

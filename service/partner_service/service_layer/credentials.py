@@ -11,6 +11,8 @@ import secrets as random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy.exc import IntegrityError
+
 from ..domain.credentials import DIGEST, TEXT, Credential, SecretRecord
 from ..domain.errors import NotFound, ValidationError
 from ..domain.model import Principal
@@ -157,7 +159,10 @@ def turnup(uow: UnitOfWork, secrets: Secrets, client_name: str, club_count: int,
     _checked_type(password_type)
     if not url.startswith(("https://", "http://")):
         raise ValidationError("url", "The URL is the SOAP endpoint, https://HOST[:PORT]/soap.")
-    client = tenants.create_client(uow, client_name, club_count)
+    try:
+        client = tenants.create_client(uow, client_name, club_count)
+    except IntegrityError:
+        raise ValidationError("client", f"A client named {client_name.strip()} exists already.") from None
     issued = add_credential(uow, secrets, client.id)
     return TurnupSheet(client.id, client.club_ids, url, issued.credential.username, issued.password,
                        password_type)
