@@ -42,6 +42,9 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": 15})
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=pool_size,
+    # No pool_pre_ping: it costs a round trip per checkout (two per authenticated save). A
+    # connection found dead fails its request with Server.Unavailable ("retry later") and
+    # the disconnect invalidates the whole pool, so the next request connects afresh.
+    return create_engine(url, echo=echo, pool_size=pool_size,
                          max_overflow=pool_size, pool_timeout=10,
                          connect_args={"connect_timeout": 5})
