@@ -39,7 +39,11 @@ def _stop(message: str) -> None:
 
 @contextmanager
 def _session(sheet_path: str, links_url: str | None):
-    """The sheet, a connected client and the link store; any client error ends the run (exit 2)."""
+    """The sheet, a connected client and the link store.
+
+    A ``PartnerError`` escaping the command's body (partner unreachable after retries,
+    credential refused, bad sheet) ends the run with exit status 2 and its message.
+    """
     client = store = None
     try:
         sheet = read_sheet(sheet_path)
@@ -101,11 +105,8 @@ def check(links_url: str | None, sheet_path: str) -> None:
         table.add_row("operations", ", ".join(sorted(client.capabilities.operations)))
         for what, how in client.capabilities.describe().items():
             table.add_row(what, how)
-        try:
-            for what, count in _counts(sheet, client):
-                table.add_row(what, count)
-        except exc.PartnerError as error:
-            _stop(str(error))
+        for what, count in _counts(sheet, client):
+            table.add_row(what, count)
         for name, count in store.counts().items():
             table.add_row(f"links: {name}", str(count))
         console.print(table)
@@ -124,11 +125,12 @@ def _items_table(title: str, items: list[SyncItem]) -> int:
 
 
 def _rows(path: str, *keys: str) -> list[dict]:
+    """Rows of a CSV/JSON Lines file as strings; the first key (the Connector's ID) is required."""
     rows = []
     for line, row in read_rows(path):
-        if not all(isinstance(row.get(k), str | int) and str(row.get(k)).strip() for k in keys[:1]):
+        if not str(row.get(keys[0]) or "").strip():
             _stop(f"{path} line {line}: {keys[0]} is required")
-        rows.append({k: str(row.get(k) or "") for k in keys})
+        rows.append({k: str(row.get(k) or "").strip() for k in keys})
     return rows
 
 
@@ -140,10 +142,7 @@ def sync_staff_command(links_url: str | None, sheet_path: str, staff_file: str) 
     """Link the Connector's staff (CSV/JSON Lines: connector_id, email) to the partner's by email."""
     staff = [ConnectorStaff(r["connector_id"], r["email"]) for r in _rows(staff_file, "connector_id", "email")]
     with _session(sheet_path, links_url) as (_sheet, client, store):
-        try:
-            items = sync_staff(client, store, staff)
-        except exc.PartnerError as error:
-            _stop(str(error))
+        items = sync_staff(client, store, staff)
         raise SystemExit(_items_table("staff", items))
 
 
@@ -157,10 +156,7 @@ def sync_lead_sources_command(links_url: str | None, sheet_path: str, sources_fi
                for r in _rows(sources_file, "connector_id", "name")]
     with _session(sheet_path, links_url) as (_sheet, client, store):
         console.print(f"lead source mode: {client.capabilities.lead_source_mode}")
-        try:
-            items = sync_lead_sources(client, store, sources)
-        except exc.PartnerError as error:
-            _stop(str(error))
+        items = sync_lead_sources(client, store, sources)
         raise SystemExit(_items_table("lead sources", items))
 
 
