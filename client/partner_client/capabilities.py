@@ -8,6 +8,7 @@ staff list or a lookup by email, and the contract's batch operations are optiona
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -47,6 +48,7 @@ def operations_in_wsdl(wsdl: bytes) -> frozenset[str]:
     return frozenset(str(n) for n in names)
 
 
+@functools.cache
 def known_operations() -> frozenset[str]:
     """Every operation of the contract (the bundled WSDL)."""
     return operations_in_wsdl(BUNDLED_WSDL.read_bytes())

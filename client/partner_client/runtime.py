@@ -19,7 +19,7 @@ import zeep.exceptions
 from lxml import etree
 from zeep.wsse.username import UsernameToken
 
-from .capabilities import Capabilities, operations_in_wsdl
+from .capabilities import Capabilities, known_operations, operations_in_wsdl
 from .exceptions import NotOffered, PartnerError, ProtocolError
 from .faults import from_transport, from_zeep_fault
 from .ns import BINDING, BUNDLED_WSDL
@@ -45,7 +45,8 @@ def discover(session: requests.Session, settings: ConnectionSettings) -> Capabil
         raise ProtocolError(f"GET ?wsdl answered HTTP {response.status_code}; set [options] operations "
                             "in the turn-up sheet if the partner does not publish its WSDL.",
                             response.status_code)
-    return Capabilities.of(operations_in_wsdl(response.content))
+    # Operations beyond this contract (a newer partner) are ignored: the client cannot call them.
+    return Capabilities.of(operations_in_wsdl(response.content) & known_operations())
 
 
 class PartnerClientBase:

@@ -87,3 +87,24 @@ def test_configured_operations_skip_reading_the_wsdl(partner, world):
         with pytest.raises(NotOffered):
             client.get_lead_sources()
     assert methods == ["POST"]
+
+
+def test_operations_beyond_the_contract_are_ignored():
+    """A newer partner may publish more; the client knows only the contract's operations."""
+    from partner_client import ConnectionSettings, PartnerClient
+    from partner_client.ns import BUNDLED_WSDL
+
+    from ..support import serve_in_thread
+
+    extra = b'<wsdl:operation name="PurgeEverything"/>\n  </wsdl:portType>'
+    wsdl = BUNDLED_WSDL.read_bytes().replace(b"</wsdl:portType>", extra)
+
+    def partner_wsdl(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/xml")])
+        return [wsdl]
+
+    with serve_in_thread(partner_wsdl) as url:
+        client = PartnerClient.connect(ConnectionSettings(url=f"{url}/soap", username="u", password="p"))
+        with client:
+            assert "PurgeEverything" not in client.capabilities.operations
+            assert "SaveProspects" in client.capabilities.operations
