@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
+from partner_service.domain.errors import ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Person
 from partner_service.domain.people import PersonChanges
@@ -109,3 +110,21 @@ def test_racing_updates_of_one_person_leave_the_newest_modified_date(engine, uow
             person = uow.people.get(world.acme.client_id, first.id)
             newest = (f"v{day}-{RACERS - 1}", datetime(2026, 1, day, 0, RACERS - 1))
             assert (person.first_name, person.modified_date) == newest
+
+
+def test_racing_renames_to_one_name_leave_one_winner_and_refuse_the_others(engine, uow_factory, world):
+    sources = [save_lead_source(uow_factory(), world.acme, None, f"Source {n}").id for n in range(RACERS)]
+    ids, lock = iter(sources), threading.Lock()
+
+    def rename():
+        with lock:
+            source_id = next(ids)
+        try:
+            return save_lead_source(uow_factory(), world.acme, source_id, "Same").action
+        except ValidationError as error:
+            return error.field
+
+    assert sorted(together(rename)) == sorted([Action.UPDATED] + ["Name"] * LOSERS)
+    with uow_factory() as uow:
+        names = sorted(s.name for s in uow.lead_sources.list(world.acme.client_id))
+    assert names.count("Same") == 1 and len(names) == RACERS

@@ -23,6 +23,10 @@ def _check_text(field: str, value: str | None, max_length: int, required: bool) 
         raise ValidationError(field, f"{field} contains a control character.")
 
 
+def _name_taken() -> ValidationError:
+    return ValidationError("Name", "Another lead source already has that name.")
+
+
 def list_lead_sources(uow: UnitOfWork, principal: Principal) -> list[LeadSourceView]:
     with uow:
         return [LeadSourceView(str(s.id), s.name, s.external_id)
@@ -43,12 +47,17 @@ def save_lead_source(uow: UnitOfWork, principal: Principal, source_id: str | Non
                 raise NotFound("No lead source with that LeadSourceId exists for this client.")
             other = uow.lead_sources.by_name(client_id, name)
             if other is not None and other.id != source.id:
-                raise ValidationError("Name", "Another lead source already has that name.")
+                raise _name_taken()
             before = (source.name, source.external_id)
             source.rename(name)
             if external_id is not None:
                 source.external_id = external_id
             action = Action.UNCHANGED if (source.name, source.external_id) == before else Action.UPDATED
+            try:
+                uow.flush()
+            except IntegrityError:
+                # Another request took that name meanwhile (its commit came after our lookup).
+                raise _name_taken() from None
         else:
             source = uow.lead_sources.by_name(client_id, name)
             action = Action.UNCHANGED
