@@ -128,3 +128,24 @@ def test_racing_renames_to_one_name_leave_one_winner_and_refuse_the_others(engin
     with uow_factory() as uow:
         names = sorted(s.name for s in uow.lead_sources.list(world.acme.client_id))
     assert names.count("Same") == 1 and len(names) == RACERS
+
+
+def test_racing_claims_of_one_external_id_by_id_leave_one_owner(engine, uow_factory, world):
+    club = world.acme_club_ids[0]
+    existing = [save_person(uow_factory(), world.acme, club, UserType.MEMBER,
+                            PersonChanges(values={"FirstName": f"P{n}", "LastName": "Claim"})).id
+                for n in range(RACERS)]
+    ids, lock = iter(existing), threading.Lock()
+
+    def claim():
+        with lock:
+            person_id = next(ids)
+        try:
+            return save_person(uow_factory(), world.acme, club, UserType.MEMBER,
+                               PersonChanges(values={}, id=person_id, external_id="CLAIMED")).action
+        except ValidationError as error:
+            return error.field
+
+    assert sorted(together(claim)) == sorted([Action.UPDATED] + ["ExternalId"] * LOSERS)
+    with uow_factory() as uow:
+        assert uow.people.by_external_id(world.acme.client_id, "CLAIMED").id in {int(i) for i in existing}

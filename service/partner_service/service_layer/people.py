@@ -47,6 +47,10 @@ def _check_references(uow: UnitOfWork, client_id: int, checked: dict) -> None:
             checked[attr] = target.id
 
 
+def _external_id_taken() -> ValidationError:
+    return ValidationError("ExternalId", "ExternalId already belongs to another person.")
+
+
 def _outcome(person: Person, action: Action) -> SaveOutcome:
     return SaveOutcome(id=str(person.id), action=action, user_type=person.user_type)
 
@@ -89,8 +93,15 @@ def _save_one(uow: UnitOfWork, principal: Principal, club: Club, user_type: User
         person_in_scope(principal, person.club_id)
         moved_external_id = changes.external_id not in (None, person.external_id)
         if moved_external_id and uow.people.by_external_id(client_id, changes.external_id):
-            raise ValidationError("ExternalId", "ExternalId already belongs to another person.")
-        return _update(person, club, user_type, changes, checked, now)
+            raise _external_id_taken()
+        outcome = _update(person, club, user_type, changes, checked, now)
+        if moved_external_id and outcome.action is Action.UPDATED:
+            try:
+                uow.flush()
+            except IntegrityError:
+                # A concurrent save inserted that ExternalId after our lookup.
+                raise _external_id_taken() from None
+        return outcome
     if changes.external_id is None:
         return _insert(uow, principal, club, user_type, changes, checked, now)
     person = uow.people.by_external_id(client_id, changes.external_id)
