@@ -31,7 +31,7 @@ class _Store:
 
 
 class FakePeople(_Store):
-    def by_external_id(self, client_id: int, external_id: str) -> Person | None:
+    def by_external_id(self, client_id: int, external_id: str, lock: bool = True) -> Person | None:
         return next((p for p in self.of(client_id) if p.external_id == external_id), None)
 
 
@@ -43,6 +43,10 @@ class FakeClubs(_Store):
 class FakeStaff(_Store):
     def list(self, client_id: int, club_ids=None) -> list[Staff]:
         return [s for s in self.of(client_id) if club_ids is None or set(s.club_ids) & set(club_ids)]
+
+    def summaries(self, client_id: int, club_ids=None) -> list[tuple]:
+        return [(s.id, s.email, s.first_name, s.last_name, s.active, tuple(s.club_ids))
+                for s in self.list(client_id, club_ids)]
 
     def by_email(self, client_id: int, email: str) -> list[Staff]:
         return [s for s in self.of(client_id) if s.email.lower() == email.strip().lower()]

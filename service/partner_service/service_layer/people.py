@@ -92,7 +92,8 @@ def _save_one(uow: UnitOfWork, principal: Principal, club: Club, user_type: User
             raise NotFound("No person with that Id exists for this client.")
         person_in_scope(principal, person.club_id)
         moved_external_id = changes.external_id not in (None, person.external_id)
-        if moved_external_id and uow.people.by_external_id(client_id, changes.external_id):
+        # Only whether it is taken: locking a second person here could deadlock with a save of it.
+        if moved_external_id and uow.people.by_external_id(client_id, changes.external_id, lock=False):
             raise _external_id_taken()
         outcome = _update(person, club, user_type, changes, checked, now)
         if moved_external_id and outcome.action is Action.UPDATED:
