@@ -22,7 +22,9 @@ def list_staff(uow: UnitOfWork, principal: Principal, club_id: int | None = None
             scope = frozenset({club_in_scope(uow, principal, club_id).id})
         else:
             scope = principal.club_ids
-        return [_view(m) for m in uow.staff.list(principal.client_id, scope)]
+        rows = uow.staff.summaries(principal.client_id, scope)
+        return [StaffView(str(staff_id), email, first, last, active, clubs)
+                for staff_id, email, first, last, active, clubs in rows]
 
 
 def staff_by_email(uow: UnitOfWork, principal: Principal, email: str) -> StaffView:

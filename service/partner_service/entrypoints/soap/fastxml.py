@@ -18,7 +18,7 @@ from spyne.model.binary import ByteArray, File
 from spyne.model.complex import XmlAttribute, XmlData
 from spyne.model.enum import EnumBase
 
-_TEXT, _INTEGER, _BOOLEAN, _OTHER = "text", "integer", "boolean", "other"
+_TEXT, _INTEGER, _BOOLEAN, _COMPLEX, _OTHER = "text", "integer", "boolean", "complex", "other"
 
 
 def _plain(protocol, cls) -> bool:
@@ -105,8 +105,10 @@ class FastComplexXml:
             attrs = member.Attributes
             sub_ns = attrs.sub_ns if attrs.sub_ns is not None else namespace
             sub_name = attrs.sub_name if attrs.sub_name is not None else key
+            kind = _COMPLEX if _plain(self, member) and self.get_cls_attrs(member).prot is None \
+                else _simple_kind(self, member)
             plan.append((key, member, sub_ns, sub_name, f"{{{sub_ns}}}{sub_name}" if sub_ns else sub_name,
-                         _simple_kind(self, member), attrs.max_occurs > 1, attrs.min_occurs > 0))
+                         kind, attrs.max_occurs > 1, attrs.min_occurs > 0))
         return plan
 
     def complex_to_parent(self, ctx, cls, inst, parent, ns, name=None, add_type=False, **kwargs):
@@ -133,5 +135,28 @@ class FastComplexXml:
             etree.SubElement(element, tag).text = str(value)
         elif kind == _BOOLEAN and type(value) is bool:
             etree.SubElement(element, tag).text = "true" if value else "false"
+        elif kind == _COMPLEX and value is not None:
+            self.complex_to_parent(ctx, member, value, element, sub_ns, sub_name)
         else:
             self.to_parent(ctx, member, value, element, sub_ns, sub_name)
+
+
+_EMPTY: dict[type, dict | None] = {}
+
+
+def new(cls, **values):
+    """``cls(**values)`` without spyne's per-member ``__init__`` work (a fifth of a 200-staff
+    answer's CPU): the same attributes, every member not given set to None. Types whose
+    members have defaults are built by spyne as before."""
+    empty = _EMPTY.get(cls)
+    if empty is None:
+        members = cls.get_flat_type_info(cls)
+        plain = all(m.Attributes.default is None and m.Attributes.default_factory is None
+                    for m in members.values())
+        empty = _EMPTY[cls] = dict.fromkeys(members) if plain else {}
+    if not empty:
+        return cls(**values)
+    inst = cls.__new__(cls)
+    inst.__dict__.update(empty)
+    inst.__dict__.update(values)
+    return inst

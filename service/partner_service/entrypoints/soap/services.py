@@ -13,6 +13,7 @@ from ...domain.people import PersonChanges
 from ...service_layer import lead_sources, people, staff
 from ...service_layer.results import SaveOutcome, StaffView
 from . import types as t
+from .fastxml import new
 
 
 def _deps(ctx):
@@ -36,16 +37,16 @@ def person_changes(record, specs) -> PersonChanges:
 
 def save_result(outcome: SaveOutcome) -> t.SaveResult:
     error = outcome.error
-    return t.SaveResult(
-        Id=outcome.id, Action=outcome.action.value,
+    return new(
+        t.SaveResult, Id=outcome.id, Action=outcome.action.value,
         UserType=outcome.user_type.value if outcome.user_type else None,
-        Error=t.Error(Code=error.code, Field=error.field, Message=error.message) if error else None)
+        Error=new(t.Error, Code=error.code, Field=error.field, Message=error.message) if error else None)
 
 
 def staff_element(view: StaffView) -> t.Staff:
-    return t.Staff(StaffId=view.id, Email=view.email, FirstName=view.first_name,
-                   LastName=view.last_name, Active=view.active,
-                   ClubIds=t.ClubIdList(ClubId=list(view.club_ids)))
+    return new(t.Staff, StaffId=view.id, Email=view.email, FirstName=view.first_name,
+               LastName=view.last_name, Active=view.active,
+               ClubIds=new(t.ClubIdList, ClubId=list(view.club_ids)))
 
 
 def _save(ctx, club_id, record, user_type, specs, test):
