@@ -65,6 +65,16 @@ class Reply:
         return None if code is None else code.split(":", 1)[-1]
 
     @property
+    def fault_qname(self) -> str | None:
+        """The fault code as ``{namespace}local``, its prefix resolved as a SOAP stack would."""
+        root = self._root()
+        node = None if root is None else root.find(f".//{{{SOAP11_ENV}}}Fault/faultcode")
+        if node is None or not node.text:
+            return None
+        prefix, _, local = node.text.strip().rpartition(":")
+        return f"{{{node.nsmap.get(prefix or None, '')}}}{local}"
+
+    @property
     def fault_string(self) -> str | None:
         root = self._root()
         return None if root is None else root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultstring")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import time
 
-from ..robustness import MARKER, envelope, hostile_requests, post, save_xml
+from ..robustness import MARKER, SOAP11_ENV, envelope, hostile_requests, post, save_xml
 from .operations_helpers import people_count, stored_person
 
 
@@ -73,3 +73,12 @@ def test_a_refused_record_in_a_request_leaves_the_stored_person_as_it_was(live_u
         "ExternalId": "X1", "FirstName": "Changed", "City": "ok", "BirthDate": "10000-01-01"})))
     assert (refused.fault_code, refused.text("Field")) == ("Client.Validation", "BirthDate")
     assert stored_person(uow_factory, saved.text("Id")) == before
+
+
+def test_soap_12_gets_the_soap_11_version_mismatch_fault_code(live_url, world):
+    """SOAP 1.1 section 4.4.1: the code is ``VersionMismatch`` in the SOAP 1.1 envelope namespace."""
+    soap12 = [case for case in hostile_requests(world.acme_club_ids[0]) if "SOAP 1.2" in case.name]
+    assert len(soap12) == 2
+    for case in soap12:
+        reply = post(live_url, case.body, case.content_type)
+        assert reply.fault_qname == f"{{{SOAP11_ENV}}}VersionMismatch"
