@@ -38,13 +38,14 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     """Build an engine; call it after gunicorn forks, never at import time."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, echo=echo, pool_pre_ping=True,
+        engine = create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True,
                                connect_args={"check_same_thread": False, "timeout": 15})
         _configure_sqlite(engine)
         return engine
     # No pool_pre_ping: it costs a round trip per checkout (two per authenticated save). A
     # connection found dead fails its request with Server.Unavailable ("retry later") and
     # the disconnect invalidates the whole pool, so the next request connects afresh.
-    return create_engine(url, echo=echo, pool_size=pool_size,
+    # hide_parameters: a logged database error must not carry names or emails of people.
+    return create_engine(url, echo=echo, pool_size=pool_size, hide_parameters=True,
                          max_overflow=pool_size, pool_timeout=10,
                          connect_args={"connect_timeout": 5})
