@@ -30,13 +30,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.hostile_requests import hostile_requests  # noqa: E402
 from tests.robustness import (  # noqa: E402
     MARKER,
     Tally,
     acme_on_postgresql,
     check_store,
     envelope,
-    hostile_requests,
     post,
     run_load,
     save_xml,

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import time
 
-from ..robustness import MARKER, SOAP11_ENV, envelope, hostile_requests, post, save_xml
+from ..hostile_requests import hostile_requests
+from ..robustness import MARKER, SOAP11_ENV, envelope, post, save_xml
 from .operations_helpers import people_count, stored_person
 
 
