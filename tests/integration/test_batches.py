@@ -213,3 +213,29 @@ def test_concurrent_batches_with_overlapping_external_ids_never_duplicate(engine
     actions = [o.action for worker in answers.values() for o in worker]
     assert actions.count(Action.INSERTED) == 120
     assert set(actions) <= {Action.INSERTED, Action.UPDATED, Action.UNCHANGED}
+
+
+def test_racing_batches_leave_the_newest_modified_date_stored(engine, uow_factory, twins):
+    """Late retries must not undo newer updates even when they arrive at the same moment."""
+    _, ids = twins
+    barrier = threading.Barrier(8)
+    answers = []
+
+    def push(n: int) -> None:
+        changed = datetime(2026, 3, 1, 12, n)
+        records = [PersonChanges({"City": f"city-{n}", "ModifiedDate": changed}, id=ids["p1"]),
+                   PersonChanges({"FirstName": f"P{n}", "LastName": "Race"}, external_id=f"race-{n}")]
+        barrier.wait(timeout=30)
+        answers.append(_batch(uow_factory, ids, UserType.PROSPECT, records)[0].action)
+
+    for _ in range(3):
+        threads = [threading.Thread(target=push, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=120)
+        with engine.connect() as connection:
+            city, modified = connection.execute(select(people.c.city, people.c.modified_date)
+                                                .where(people.c.id == int(ids["p1"]))).one()
+        assert (city, modified) == ("city-7", datetime(2026, 3, 1, 12, 7))
+    assert set(answers) <= {Action.UPDATED, Action.STALE, Action.UNCHANGED} and len(answers) == 24

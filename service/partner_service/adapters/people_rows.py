@@ -32,7 +32,7 @@ class PeopleRows:
         return self.session.connection().execute(statement, parameters)
 
     def load(self, client_id: int, ids: Iterable[int], external_ids: Iterable[str]) -> list[dict]:
-        """Every row of the client with one of these IDs or ExternalIds, in one SELECT."""
+        """Every row of the client with one of these IDs or ExternalIds, in one SELECT ... FOR UPDATE."""
         ids, external_ids = sorted(set(ids)), sorted(set(external_ids))
         matches = []
         if ids:
@@ -41,7 +41,11 @@ class PeopleRows:
             matches.append(people.c.external_id.in_(external_ids))
         if not matches:
             return []
-        query = select(people).where(people.c.client_id == client_id, or_(*matches))
+        # Locked until commit, in ID order (PostgreSQL; SQLite has one writer): between this
+        # read and the writes no other save may change a row (Stale and Unchanged are decided
+        # on what was read), and two batches lock their common rows in the same order.
+        query = (select(people).where(people.c.client_id == client_id, or_(*matches))
+                 .order_by(people.c.id).with_for_update())
         return [dict(row) for row in self._execute(query).mappings()]
 
     def lock_external_ids(self, client_id: int, external_ids: Iterable[str]) -> None:
