@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+from partner_service.domain.fields import DATE, DATETIME, ENUM, PROSPECT_FIELDS
+
 from ..hostile_requests import hostile_requests
 from ..robustness import MARKER, SOAP11_ENV, envelope, post, save_xml
 from .operations_helpers import people_count, stored_person
@@ -83,3 +85,27 @@ def test_soap_12_gets_the_soap_11_version_mismatch_fault_code(live_url, world):
     for case in soap12:
         reply = post(live_url, case.body, case.content_type)
         assert reply.fault_qname == f"{{{SOAP11_ENV}}}VersionMismatch"
+
+
+def _invalid_values(spec) -> list[str]:
+    """Values the contract refuses for this field: too long, wrong kind, a control character."""
+    if spec.kind == ENUM:
+        return ["Nope", ""]
+    if spec.kind == DATE:
+        return ["2024-13-01", "01/02/2024"]
+    if spec.kind == DATETIME:
+        return ["yesterday", "2024-01-01 10:00"]
+    return ["x" * (spec.max_length + 1), "a\x9fb"]
+
+
+def test_every_field_refuses_a_bad_value_by_name_and_stores_nothing(live_url, world, uow_factory):
+    club, wrong = world.acme_club_ids[0], {}
+    for spec in PROSPECT_FIELDS:
+        for value in _invalid_values(spec):
+            fields = {"FirstName": "Ann", "LastName": "Lee", spec.wire: value}
+            body = envelope(save_xml("SaveProspect", club, "Prospect", fields))
+            reply = post(live_url, body)
+            if (reply.fault_code, reply.text("Field")) != ("Client.Validation", spec.wire):
+                wrong[f"{spec.wire}={value[:12]}"] = (reply.fault_code, reply.text("Field"), reply.fault_string)
+    assert wrong == {}
+    assert people_count(uow_factory) == 0
