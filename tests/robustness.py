@@ -13,6 +13,7 @@ import threading
 from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
@@ -232,9 +233,12 @@ def check_store(engine, client_id: int, tally: Tally) -> StoreCheck:
 
 
 def _history_is_whole(person: Person) -> bool:
-    """A person is never half-written: its type history starts at insert and ends at its type."""
+    """A person is never half-written: its type history starts at insert, each change starts
+    where the one before ended (no conversion lost to a race), and it ends at its type."""
     history = sorted(person.type_history, key=lambda change: change.id)
-    return bool(history) and history[0].from_type is None and history[-1].to_type is person.user_type
+    if not history or history[0].from_type is not None or history[-1].to_type is not person.user_type:
+        return False
+    return all(before.to_type is after.from_type for before, after in pairwise(history))
 
 
 
