@@ -1,13 +1,18 @@
 """Client side: ``partner-client push`` of N prospects against the running service, compared
-with posting the same records as pre-built SaveProspects envelopes over one keep-alive
-connection (the client's ceiling)."""
+with posting the same number of records as pre-built SaveProspects envelopes over one
+keep-alive connection (the client's ceiling: no record reading, no zeep, no link store)."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
 from . import wire
+
+BIN = Path(sys.executable).parent
 
 
 def prebuilt(port: int, info: dict, records: int, tag: str) -> dict:
@@ -25,11 +30,41 @@ def prebuilt(port: int, info: dict, records: int, tag: str) -> dict:
         failures += status != 200 or b"Fault>" in reply or b"Failed" in reply
     seconds = time.perf_counter() - began
     connection.close()
-    return {"seconds": round(seconds, 2), "records_per_s": round(records / seconds, 1), "failures": failures}
+    return {"seconds": round(seconds, 2), "records_per_s": round(records / seconds, 1),
+            "failed_calls": failures}
+
+
+def client_push(port: int, info: dict, records: int, workdir: Path) -> dict:
+    """``partner-client push`` as an operator runs it: a turn-up sheet and a JSON Lines file."""
+    sheet = workdir / "sheet.toml"
+    sheet.write_text(
+        f'client_id = {info["client_id"]}\nclub_ids = [{info["club_id"]}]\n'
+        f'url = "http://127.0.0.1:{port}/soap"\nscheme = "http"\nusername = "{info["username"]}"\n'
+        f'password = "{info["password"]}"\npassword_type = "digest"\n\n[options]\ninsecure_http = true\n',
+        encoding="utf-8")
+    source = workdir / "records.jsonl"
+    with source.open("w", encoding="utf-8") as handle:
+        for n in range(records):
+            handle.write(json.dumps({"connector_id": f"client-{n}", "first_name": "Bench",
+                                     "last_name": f"Prospect client-{n}", "city": "c0", "mobile": "+1 555 0100",
+                                     "email": f"client-{n}@bench.example"}) + "\n")
+    command = [str(BIN / "partner-client"), "--links", f"sqlite:///{workdir / 'links.sqlite3'}",
+               "push", "--sheet", str(sheet), str(source)]
+    began = time.perf_counter()
+    finished = subprocess.run(command, capture_output=True, text=True, timeout=1800)
+    seconds = time.perf_counter() - began
+    result = {"seconds": round(seconds, 2), "records_per_s": round(records / seconds, 1),
+              "exit_code": finished.returncode}
+    if finished.returncode != 0:
+        result["output"] = (finished.stdout + finished.stderr)[-1500:]
+    return result
 
 
 def compare(port: int, info: dict, records: int, workdir: Path) -> dict:
-    result = {"records": records, "prebuilt": prebuilt(port, info, records, "prebuilt")}
-    result["client"] = None
-    result["note"] = "partner-client push is not in the tree yet"
-    return result
+    ceiling = prebuilt(port, info, records, "prebuilt")
+    if not (BIN / "partner-client").exists():
+        return {"records": records, "prebuilt": ceiling, "client": None,
+                "note": "partner-client is not installed in this environment"}
+    client = client_push(port, info, records, workdir)
+    return {"records": records, "prebuilt": ceiling, "client": client,
+            "ratio": round(client["records_per_s"] / ceiling["records_per_s"], 3)}
