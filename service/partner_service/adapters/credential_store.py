@@ -11,63 +11,12 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    ForeignKey,
-    Integer,
-    LargeBinary,
-    String,
-    Table,
-    delete,
-    select,
-)
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, relationship
+from sqlalchemy.orm import Session
 
 from ..domain.credentials import Credential
-from .orm import Id, clubs, mapper_registry, metadata
-
-credentials = Table(
-    "credentials", metadata,
-    Column("id", Id, primary_key=True),
-    Column("client_id", Id, ForeignKey("clients.id"), nullable=False, index=True),
-    Column("username", String(100), nullable=False, unique=True),
-    Column("all_clubs", Boolean, nullable=False),
-    Column("active", Boolean, nullable=False),
-    Column("created_at", DateTime, nullable=False),
-    Column("last_used_at", DateTime),
-    Column("revoked_at", DateTime),
-    Column("secret_hash", String(200), nullable=False),
-    Column("secret_sealed", LargeBinary, nullable=False),
-    Column("previous_hash", String(200)),
-    Column("previous_sealed", LargeBinary),
-    Column("previous_valid_until", DateTime),
-    Column("version", Integer, nullable=False),
-    Column("failures", Integer, nullable=False),
-    Column("locked_until", DateTime),
-)
-
-credential_clubs = Table(
-    "credential_clubs", metadata,
-    Column("credential_id", Id, ForeignKey("credentials.id"), primary_key=True),
-    Column("club_id", Id, ForeignKey("clubs.id"), primary_key=True),
-)
-
-# key: hex SHA-256 of (username, nonce); nothing about the message itself is kept.
-seen_nonces = Table(
-    "seen_nonces", metadata,
-    Column("key", String(64), primary_key=True),
-    Column("expires_at", DateTime, nullable=False, index=True),
-)
-
-
-def map_credentials(club_mapper) -> None:
-    mapper_registry.map_imperatively(Credential, credentials, properties={
-        "clubs": relationship(club_mapper, secondary=credential_clubs, order_by=clubs.c.id,
-                              lazy="selectin"),
-    })
+from .orm import credential_clubs, credentials, seen_nonces
 
 
 class CredentialRepository:
@@ -132,5 +81,4 @@ class NonceCache:
         self.session.execute(delete(seen_nonces).where(seen_nonces.c.expires_at <= now))
 
 
-__all__ = ["CredentialRepository", "NonceCache", "credentials", "credential_clubs", "seen_nonces",
-           "map_credentials"]
+__all__ = ["CredentialRepository", "NonceCache", "credentials", "credential_clubs", "seen_nonces"]

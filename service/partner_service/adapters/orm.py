@@ -17,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -24,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import registry, relationship
 
+from ..domain.credentials import Credential
 from ..domain.fields import DATE, DATETIME, ENUM, PROSPECT_FIELDS, REFERENCE, UserType
 from ..domain.model import Client, Club, LeadSource, Person, Staff, UserTypeChange
 
@@ -119,6 +121,40 @@ lead_sources = Table(
     UniqueConstraint("client_id", "name_key"),
 )
 
+# Credentials of the WS-Security callers, and the replay cache every worker and host shares.
+credentials = Table(
+    "credentials", metadata,
+    Column("id", Id, primary_key=True),
+    Column("client_id", Id, ForeignKey("clients.id"), nullable=False, index=True),
+    Column("username", String(100), nullable=False, unique=True),
+    Column("all_clubs", Boolean, nullable=False),
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime, nullable=False),
+    Column("last_used_at", DateTime),
+    Column("revoked_at", DateTime),
+    Column("secret_hash", String(200), nullable=False),
+    Column("secret_sealed", LargeBinary, nullable=False),
+    Column("previous_hash", String(200)),
+    Column("previous_sealed", LargeBinary),
+    Column("previous_valid_until", DateTime),
+    Column("version", Integer, nullable=False),
+    Column("failures", Integer, nullable=False),
+    Column("locked_until", DateTime),
+)
+
+credential_clubs = Table(
+    "credential_clubs", metadata,
+    Column("credential_id", Id, ForeignKey("credentials.id"), primary_key=True),
+    Column("club_id", Id, ForeignKey("clubs.id"), primary_key=True),
+)
+
+# key: hex SHA-256 of (username, nonce); nothing about the message itself is kept.
+seen_nonces = Table(
+    "seen_nonces", metadata,
+    Column("key", String(64), primary_key=True),
+    Column("expires_at", DateTime, nullable=False, index=True),
+)
+
 _mapped = False
 
 
@@ -139,9 +175,9 @@ def start_mappers() -> None:
                               lazy="selectin"),
     })
     mapper_registry.map_imperatively(LeadSource, lead_sources)
-    map_credentials(club_mapper)
+    mapper_registry.map_imperatively(Credential, credentials, properties={
+        "clubs": relationship(club_mapper, secondary=credential_clubs, order_by=clubs.c.id,
+                              lazy="selectin"),
+    })
     _mapped = True
 
-
-# Credentials and the replay cache live in their own module, on this same metadata.
-from .credential_store import map_credentials  # noqa: E402
