@@ -38,6 +38,7 @@ class SqlAlchemyUnitOfWork:
         self.session_factory = session_factory
 
     def __enter__(self) -> SqlAlchemyUnitOfWork:
+        self.committing = False
         self.session = self.session_factory()
         self.clients = repository.ClientRepository(self.session)
         self.people = repository.PeopleRepository(self.session)
@@ -57,10 +58,17 @@ class SqlAlchemyUnitOfWork:
         finally:
             self.session.close()
         if exc is not None and isinstance(exc, _UNAVAILABLE):
+            if self.committing:
+                # The server may have committed before the connection broke: we cannot know.
+                raise Unavailable("The database connection broke while committing: the save may "
+                                  "or may not be stored. Retry; a save carrying Id or ExternalId "
+                                  "is safe to repeat.") from exc
             raise Unavailable("The database is unavailable; nothing was saved. Retry later.") from exc
 
     def commit(self) -> None:
+        self.committing = True
         self.session.commit()
+        self.committing = False
 
     def rollback(self) -> None:
         self.session.rollback()

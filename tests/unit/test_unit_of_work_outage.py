@@ -1,0 +1,43 @@
+"""What a caller is told when the database goes away: before commit, or during it."""
+
+import pytest
+from partner_service.domain.errors import Unavailable
+from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork
+from sqlalchemy.exc import OperationalError
+
+
+class _BrokenSession:
+    def __init__(self, fail_on: str):
+        self.fail_on = fail_on
+
+    def _maybe_fail(self, step):
+        if step == self.fail_on:
+            raise OperationalError("COMMIT", {}, ConnectionResetError("connection reset"))
+
+    def commit(self):
+        self._maybe_fail("commit")
+
+    def flush(self):
+        self._maybe_fail("flush")
+
+    def rollback(self):
+        pass
+
+    def close(self):
+        pass
+
+
+def _uow(fail_on):
+    return SqlAlchemyUnitOfWork(lambda: _BrokenSession(fail_on))
+
+
+def test_outage_before_commit_says_nothing_was_saved():
+    with pytest.raises(Unavailable, match="nothing was saved"), _uow("flush") as uow:
+        uow.flush()
+
+
+def test_outage_during_commit_does_not_claim_nothing_was_saved():
+    with pytest.raises(Unavailable) as caught, _uow("commit") as uow:
+        uow.commit()
+    assert "may or may not be stored" in caught.value.message
+    assert "nothing was saved" not in caught.value.message
