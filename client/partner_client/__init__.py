@@ -26,11 +26,11 @@ from .exceptions import (
 from .generated.service import PartnerClient
 from .generated.types import (
     Action,
-    Error,
     Gender,
     LeadSource,
     Member,
     Prospect,
+    RecordError,
     SaveResult,
     Staff,
     Status,
@@ -42,8 +42,8 @@ from .sheet import TurnupSheet, parse_sheet, read_sheet
 
 __all__ = [
     "Action", "AuthenticationError", "Capabilities", "ConfigurationError", "ConnectionFailed",
-    "ConnectionSettings", "Error", "Fault", "Forbidden", "Gender", "LeadSource", "LeadSourceMode", "LinkStore",
+    "ConnectionSettings", "Fault", "Forbidden", "Gender", "LeadSource", "LeadSourceMode", "LinkStore",
     "Member", "NotFound", "NotOffered", "PartnerClient", "PartnerError", "ProtocolError", "Prospect",
-    "SaveResult", "ServerError", "Staff", "Status", "Timeout", "TransportError", "TurnupSheet", "Unavailable",
-    "UserType", "ValidationError", "parse_sheet", "read_sheet",
+    "RecordError", "SaveResult", "ServerError", "Staff", "Status", "Timeout", "TransportError", "TurnupSheet",
+    "Unavailable", "UserType", "ValidationError", "parse_sheet", "read_sheet",
 ]

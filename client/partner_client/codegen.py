@@ -5,7 +5,7 @@
 
 - ``generated/types.py``: an ``StrEnum`` per ``xs:enumeration`` simple type and a
   dataclass per record complex type (``Prospect``, ``Member``, ``Staff``,
-  ``LeadSource``, ``SaveResult``, ``Error``), every field carrying its wire name and
+  ``LeadSource``, ``SaveResult``, ``RecordError``), every field carrying its wire name and
   ``xs:maxLength``; array wrappers such as ``tns:ClubIdList`` become ``list[...]``;
 - ``generated/service.py``: ``PartnerClient``, one typed method per ``wsdl:operation``
   of the port type, documented with its ``wsdl:documentation``;

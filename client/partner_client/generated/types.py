@@ -48,15 +48,6 @@ class UserType(StrEnum):
 
 
 @dataclass(kw_only=True, slots=True)
-class Error:
-    """Complex type ``tns:Error`` of the contract."""
-
-    code: str = spec("Code", str, max_length=40, required=True)
-    field: str | None = spec("Field", str, max_length=40)
-    message: str = spec("Message", str, max_length=500, required=True)
-
-
-@dataclass(kw_only=True, slots=True)
 class LeadSource:
     """Complex type ``tns:LeadSource`` of the contract."""
 
@@ -128,12 +119,21 @@ class Prospect:
 
 
 @dataclass(kw_only=True, slots=True)
+class RecordError:
+    """Complex type ``tns:RecordError`` of the contract."""
+
+    code: str = spec("Code", str, max_length=40, required=True)
+    field: str | None = spec("Field", str, max_length=40)
+    message: str = spec("Message", str, max_length=500, required=True)
+
+
+@dataclass(kw_only=True, slots=True)
 class SaveResult:
     """Complex type ``tns:SaveResult`` of the contract."""
 
     id: str | None = spec("Id", str, max_length=20)
     action: Action = spec("Action", Action, required=True)
-    error: Error | None = spec("Error", Error)
+    error: RecordError | None = spec("Error", RecordError)
     user_type: UserType | None = spec("UserType", UserType)
 
 
@@ -154,10 +154,10 @@ __all__ = [
     "Gender",
     "Status",
     "UserType",
-    "Error",
     "LeadSource",
     "Member",
     "Prospect",
+    "RecordError",
     "SaveResult",
     "Staff",
 ]

@@ -40,7 +40,7 @@ def save_result(outcome: SaveOutcome) -> t.SaveResult:
     return new(
         t.SaveResult, Id=outcome.id, Action=outcome.action.value,
         UserType=outcome.user_type.value if outcome.user_type else None,
-        Error=new(t.Error, Code=error.code, Field=error.field, Message=error.message) if error else None)
+        Error=new(t.RecordError, Code=error.code, Field=error.field, Message=error.message) if error else None)
 
 
 def staff_element(view: StaffView) -> t.Staff:

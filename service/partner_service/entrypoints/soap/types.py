@@ -106,8 +106,10 @@ class LeadSource(ComplexModel):
     ]
 
 
-class Error(ComplexModel):
-    """Why one record of a batch failed: the fault code it would have had, and the field."""
+class RecordError(ComplexModel):
+    """Why one record of a batch failed: the fault code it would have had, and the field.
+
+    Not named ``Error``: generated Java would shadow ``java.lang.Error`` with it."""
 
     __namespace__ = TNS
     _type_info = [
@@ -122,7 +124,7 @@ class SaveResult(ComplexModel):
     _type_info = [
         ("Id", optional(text(f.ID_MAX_LENGTH))),
         ("Action", required(ActionType)),
-        ("Error", optional(Error)),
+        ("Error", optional(RecordError)),
         ("UserType", optional(UserTypeType)),
     ]
 

@@ -17,6 +17,8 @@ from .namespaces import TNS, WSDL, WSDL_SOAP, XSD
 
 DEFAULT_LOCATION = "http://localhost:8080/soap"
 SOAP_OVER_HTTP = "http://schemas.xmlsoap.org/soap/http"
+PORT_TYPE_NAME = f"{SERVICE_NAME}PortType"
+BINDING_NAME = f"{SERVICE_NAME}SoapBinding"
 _ORDER = ["documentation", "types", "message", "portType", "binding", "service"]
 _KEEP_PREFIXES = ["xs", "tns", "wsdl", "soap"]
 
@@ -85,11 +87,20 @@ def _prune_and_sort(schema: etree._Element, used_elements: set[str]) -> None:
 def _single_service(root: etree._Element, location: str) -> None:
     for service in root.findall(_q(WSDL, "service")):
         root.remove(service)
-    binding = root.find(_q(WSDL, "binding"))
     service = etree.SubElement(root, _q(WSDL, "service"), name=SERVICE_NAME)
     port = etree.SubElement(service, _q(WSDL, "port"), name=f"{SERVICE_NAME}Port",
-                            binding=f"tns:{binding.get('name')}")
+                            binding=f"tns:{BINDING_NAME}")
     etree.SubElement(port, _q(WSDL_SOAP, "address"), location=location)
+
+
+def _distinct_names(root: etree._Element) -> None:
+    """spyne names portType, binding and service alike; JAX-WS then makes a class
+    ``PartnerService_Service``. Give each its own name (``…PortType``, ``…SoapBinding``)."""
+    port_type = root.find(_q(WSDL, "portType"))
+    port_type.set("name", PORT_TYPE_NAME)
+    binding = root.find(_q(WSDL, "binding"))
+    binding.set("name", BINDING_NAME)
+    binding.set("type", f"tns:{PORT_TYPE_NAME}")
 
 
 def _sort_operations(root: etree._Element) -> None:
@@ -128,6 +139,7 @@ def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION) -> bytes:
     for soap_binding in root.iter(_q(WSDL_SOAP, "binding")):
         # spyne writes the transport of the server it is mounted in, if any, at build time
         soap_binding.set("transport", SOAP_OVER_HTTP)
+    _distinct_names(root)
     _single_service(root, location)
     _sort_operations(root)
     for element in root.iter():
