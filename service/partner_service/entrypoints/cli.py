@@ -12,20 +12,9 @@ import click
 
 from ..adapters import migrate
 from ..adapters.db import make_engine
-from ..adapters.orm import start_mappers
 from ..config import ConfigError, Settings
-from ..domain.errors import DomainError
 from ..service_layer import tenants
-from ..service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
-
-
-def _uow_factory(settings: Settings):
-    start_mappers()
-    engine = make_engine(settings.resolved_database_url())
-    if engine.dialect.name == "sqlite":
-        migrate.upgrade(engine)
-    sessions = session_factory(engine)
-    return lambda: SqlAlchemyUnitOfWork(sessions)
+from .cli_support import open_uow, run
 
 
 def _configuration_error(error: ConfigError) -> click.ClickException:
@@ -84,11 +73,8 @@ def staff() -> None:
 @click.pass_obj
 def staff_add(settings: Settings, client_id, email, first_name, last_name, club_ids) -> None:
     """Add a staff member to a client's clubs."""
-    try:
-        view = tenants.add_staff(_uow_factory(settings)(), client_id, email, first_name, last_name,
-                                 list(club_ids) or None)
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
+    view = run(lambda: tenants.add_staff(open_uow(settings), client_id, email, first_name, last_name,
+                                         list(club_ids) or None))
     click.echo(f"staff {view.id} {view.email} clubs {','.join(map(str, view.club_ids))}")
 
 

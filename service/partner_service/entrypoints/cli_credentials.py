@@ -9,22 +9,9 @@ from __future__ import annotations
 import click
 
 from ..config import Settings
-from ..domain.errors import DomainError
 from ..security import secret_keeper
 from ..service_layer import credentials as service
-
-
-def _uow(settings: Settings):
-    from .cli import _uow_factory  # cli imports this module; import back lazily
-
-    return _uow_factory(settings)()
-
-
-def _run(call):
-    try:
-        return call()
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
+from .cli_support import open_uow, run
 
 
 def _when(moment) -> str:
@@ -43,7 +30,7 @@ def credential() -> None:
 @click.pass_obj
 def credential_add(settings: Settings, client_id, username, club_ids) -> None:
     """Make a credential; prints its username and password (shown this once)."""
-    issued = _run(lambda: service.add_credential(_uow(settings), secret_keeper(settings), client_id,
+    issued = run(lambda: service.add_credential(open_uow(settings), secret_keeper(settings), client_id,
                                                  username, list(club_ids) or None))
     click.echo(f"username = {issued.credential.username}\npassword = {issued.password}")
     click.echo("The password is shown this once; it cannot be displayed again.", err=True)
@@ -55,7 +42,7 @@ def credential_add(settings: Settings, client_id, username, club_ids) -> None:
 def credential_list(settings: Settings, client_id) -> None:
     """Credentials (never their secrets): state, clubs, created, last used, grace, lock."""
     click.echo("id\tclient\tusername\tstate\tclubs\tcreated\tlast_used\tprevious_until\tlocked_until")
-    for view in _run(lambda: service.list_credentials(_uow(settings), client_id)):
+    for view in run(lambda: service.list_credentials(open_uow(settings), client_id)):
         clubs = "all" if view.club_ids is None else ",".join(map(str, view.club_ids))
         click.echo("\t".join([str(view.id), str(view.client_id), view.username,
                               "active" if view.active else "revoked", clubs, _when(view.created_at),
@@ -68,7 +55,7 @@ def credential_list(settings: Settings, client_id) -> None:
 @click.pass_obj
 def credential_revoke(settings: Settings, username) -> None:
     """Refuse this credential from now on (every process within PARTNER_AUTH_CACHE_SECONDS)."""
-    view = _run(lambda: service.revoke_credential(_uow(settings), username))
+    view = run(lambda: service.revoke_credential(open_uow(settings), username))
     click.echo(f"revoked {view.username}")
 
 
@@ -80,7 +67,8 @@ def credential_revoke(settings: Settings, username) -> None:
 def credential_rotate(settings: Settings, username, grace) -> None:
     """A new password (shown this once); the old one works until the grace period ends."""
     grace = settings.auth_rotation_grace if grace is None else grace
-    issued = _run(lambda: service.rotate_credential(_uow(settings), secret_keeper(settings), username, grace))
+    issued = run(lambda: service.rotate_credential(open_uow(settings), secret_keeper(settings), username,
+                                                   grace))
     click.echo(f"username = {issued.credential.username}\npassword = {issued.password}")
     click.echo(f"The old password stays valid until {_when(issued.credential.previous_valid_until)}.",
                err=True)
@@ -94,7 +82,7 @@ def credential_rotate(settings: Settings, username, grace) -> None:
 @click.pass_obj
 def turnup(settings: Settings, client_name, clubs, url, password_type) -> None:
     """Create a client, its clubs and a credential; print the turn-up sheet (TOML)."""
-    sheet = _run(lambda: service.turnup(_uow(settings), secret_keeper(settings), client_name, clubs, url,
+    sheet = run(lambda: service.turnup(open_uow(settings), secret_keeper(settings), client_name, clubs, url,
                                         password_type))
     click.echo(sheet.to_toml(), nl=False)
 

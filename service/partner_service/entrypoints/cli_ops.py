@@ -12,27 +12,14 @@ from pathlib import Path
 import click
 
 from ..config import Settings
-from ..domain.errors import DomainError
 from ..domain.model import Principal
 from ..service_layer import lead_sources as lead_source_service
 from ..service_layer import staff as staff_service
 from ..service_layer.staff_import import StaffRow, import_staff
+from .cli_support import open_uow, run
 
 CSV_COLUMNS = ("email", "first_name", "last_name")
 _TRUE, _FALSE = {"", "1", "true", "yes", "y", "active"}, {"0", "false", "no", "n", "inactive"}
-
-
-def _uow(settings: Settings):
-    from .cli import _uow_factory  # cli imports this module; import back lazily
-
-    return _uow_factory(settings)()
-
-
-def _run(call):
-    try:
-        return call()
-    except DomainError as error:
-        raise click.ClickException(error.message) from None
 
 
 def _clubs(text: str, line: int) -> tuple[int, ...] | None:
@@ -79,7 +66,7 @@ def read_staff_csv(path: Path) -> list[StaffRow]:
 def staff_import(settings: Settings, client_id: int, file: Path) -> None:
     """Add the staff listed in FILE (CSV) to a client; all or nothing; known emails are skipped."""
     rows = read_staff_csv(file)
-    report = _run(lambda: import_staff(_uow(settings), client_id, rows))
+    report = run(lambda: import_staff(open_uow(settings), client_id, rows))
     for view in report.added:
         click.echo(f"added {view.id} {view.email} clubs {','.join(map(str, view.club_ids))}")
     for email in report.skipped:
@@ -93,7 +80,7 @@ def staff_import(settings: Settings, client_id: int, file: Path) -> None:
 @click.pass_obj
 def staff_list(settings: Settings, client_id: int, club_id: int | None) -> None:
     """A client's staff: ID, email, names, active, clubs."""
-    views = _run(lambda: staff_service.list_staff(_uow(settings), Principal(client_id), club_id))
+    views = run(lambda: staff_service.list_staff(open_uow(settings), Principal(client_id), club_id))
     click.echo("id\temail\tfirst_name\tlast_name\tactive\tclubs")
     for v in views:
         club_ids = ",".join(map(str, v.club_ids))
@@ -110,7 +97,7 @@ def lead_sources() -> None:
 @click.pass_obj
 def lead_sources_list(settings: Settings, client_id: int) -> None:
     """A client's lead sources: ID, name, the Connector's external ID."""
-    views = _run(lambda: lead_source_service.list_lead_sources(_uow(settings), Principal(client_id)))
+    views = run(lambda: lead_source_service.list_lead_sources(open_uow(settings), Principal(client_id)))
     click.echo("id\tname\texternal_id")
     for v in views:
         click.echo(f"{v.id}\t{v.name}\t{v.external_id or ''}")
