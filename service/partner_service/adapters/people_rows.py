@@ -13,7 +13,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from enum import Enum
 
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import BigInteger, String, Table, any_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
 from .orm import lead_sources, people, staff, user_type_history
@@ -36,10 +37,20 @@ class PeopleRows:
         """Every row of the client with one of these IDs or ExternalIds, in one SELECT ... FOR UPDATE."""
         ids, external_ids = sorted(set(ids)), sorted(set(external_ids))
         matches = []
-        if ids:
-            matches.append(people.c.id.in_(ids))
-        if external_ids:
-            matches.append(people.c.external_id.in_(external_ids))
+        if self.session.connection().dialect.name == "postgresql":
+            # One array parameter, not 200: PostgreSQL probes the (client_id, external_id)
+            # index for it even before its statistics catch up with a fast-growing table,
+            # and psycopg caches the statement instead of re-parsing 200 placeholders.
+            if ids:
+                matches.append(people.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
+            if external_ids:
+                matches.append(people.c.external_id == any_(bindparam("external_ids", external_ids,
+                                                                      type_=ARRAY(String))))
+        else:
+            if ids:
+                matches.append(people.c.id.in_(ids))
+            if external_ids:
+                matches.append(people.c.external_id.in_(external_ids))
         if not matches:
             return []
         # Locked until commit, in ID order (PostgreSQL; SQLite has one writer): between this
