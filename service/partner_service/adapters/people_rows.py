@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from enum import Enum
 
 from sqlalchemy import BigInteger, String, Table, any_, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
@@ -103,11 +104,14 @@ class PeopleRows:
             self._execute(insert(table), rows)
             return
         columns = [c.name for c in table.columns if c.name in rows[0]]
+        # Enumerations are stored by value, as the ORM's Enum columns store them.
+        enums = [c.name for c in table.columns if c.name in rows[0] and isinstance(c.type, SqlEnum)]
         with connection.connection.driver_connection.cursor() as cursor, cursor.copy(
                 f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # noqa: S608 (our own names)
             for row in rows:
-                # Enumerations are stored by value, as the ORM's Enum columns store them.
-                copy.write_row([v.value if isinstance(v, Enum) else v for v in (row[c] for c in columns)])
+                if enums:
+                    row = {**row, **{c: row[c].value for c in enums if isinstance(row[c], Enum)}}
+                copy.write_row([row[c] for c in columns])
 
     def _new_ids(self, count: int) -> list[int]:
         if self.session.connection().dialect.name == "sqlite":
