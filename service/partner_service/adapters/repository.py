@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -57,6 +59,9 @@ class ClientRepository:
         return self.session.get(Client, client_id)
 
 
+_KNOWN_CLUBS: WeakKeyDictionary = WeakKeyDictionary()  # engine -> {club ID: (client ID, name)}
+
+
 class ClubRepository:
     def __init__(self, session: Session):
         self.session = session
@@ -64,7 +69,17 @@ class ClubRepository:
     def get(self, client_id: int, club_id: int | None) -> Club | None:
         if club_id is None:
             return None
-        club = self.session.get(Club, club_id)
+        # Every save asks first whose club it is. Clubs are created, never moved or deleted,
+        # so what was once read per database (engine) holds for the life of the process.
+        known = _KNOWN_CLUBS.setdefault(self.session.get_bind(), {})
+        if club_id in known:
+            owner, name = known[club_id]
+            club = Club(owner, name)
+            club.id = club_id
+        else:
+            club = self.session.get(Club, club_id)
+            if club is not None:
+                known[club_id] = (club.client_id, club.name)
         return club if club is not None and club.client_id == client_id else None
 
     def for_client(self, client_id: int) -> list[Club]:
