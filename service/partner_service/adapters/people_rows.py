@@ -23,7 +23,11 @@ from .orm import lead_sources, people, staff, user_type_history
 PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name != "id")
 REFERENCE_TABLES: dict[str, Table] = {"staff": staff, "lead_sources": lead_sources}
 # unnest keeps the array's (sorted) order, so the locks are taken in that order.
-_ADVISORY_LOCKS = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
+# force_custom_plan, for this transaction: psycopg prepares a statement run five times and
+# PostgreSQL then plans it once for any parameters; for `external_id = ANY($2)` that generic
+# plan filters all of the tenant's rows (89 ms instead of 5 ms with 20,000 people).
+_BEGIN_BATCH = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
+                    "count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
 _SET_PREFIX = "set_"  # bind names must differ from column names in UPDATE ... SET
 
 
@@ -61,19 +65,19 @@ class PeopleRows:
                  .order_by(people.c.id).with_for_update())
         return [dict(row) for row in self._execute(query).mappings()]
 
-    def lock_external_ids(self, client_id: int, external_ids: Iterable[str]) -> None:
-        """Make batches that share a new ExternalId wait for each other instead of colliding.
+    def begin_batch(self, client_id: int, external_ids: Iterable[str]) -> None:
+        """Before the batch's lookup: plan its statements for their actual parameters, and make
+        batches that share a new ExternalId wait for each other instead of colliding.
 
         PostgreSQL: a transaction-scoped advisory lock per (client, ExternalId), taken in one
-        sorted order so two batches cannot deadlock. SQLite needs none: its transactions
-        begin IMMEDIATE, one writer at a time.
+        sorted order so two batches cannot deadlock. SQLite needs neither: its transactions
+        begin IMMEDIATE, one writer at a time, and it has no generic plans.
         """
         if self.session.connection().dialect.name != "postgresql":
             return
         keys = sorted({int.from_bytes(hashlib.blake2b(f"{client_id}\0{e}".encode(), digest_size=8).digest(),
                                       "big", signed=True) for e in external_ids})
-        if keys:
-            self._execute(_ADVISORY_LOCKS, {"keys": keys})
+        self._execute(_BEGIN_BATCH, {"keys": keys})
 
     def existing_ids(self, table: str, client_id: int, ids: Iterable[int]) -> set[int]:
         """Which of these IDs are rows of ``table`` belonging to the client."""

@@ -133,7 +133,7 @@ def _plan_one(plan: _Plan, client_id: int, club_id: int, user_type: UserType,
 def _load(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> _Plan:
     ids = [n for n in (parse_id(c.id) for c in batch) if n is not None]
     external_ids = [c.external_id for c in batch if c.external_id is not None]
-    rows.lock_external_ids(client_id, external_ids)
+    rows.begin_batch(client_id, external_ids)
     loaded = rows.load(client_id, ids, external_ids)
     references = {}
     for wire, _attr, table, _listing in _REFERENCES:
