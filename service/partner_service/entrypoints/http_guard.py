@@ -32,6 +32,9 @@ def _read_chunked(environ, max_body_bytes: int) -> int:
     """Buffer a chunked body (no Content-Length) up to the limit; its length, or -1 if over."""
     body = environ["wsgi.input"].read(max_body_bytes + 1)
     if len(body) > max_body_bytes:
+        # As for a declared length: read the rest away (within bounds) so the caller, still
+        # sending, reads our 413 instead of a reset connection.
+        _discard(environ["wsgi.input"], (_DRAIN_FACTOR - 1) * max_body_bytes)
         return -1
     environ["wsgi.input"] = io.BytesIO(body)
     environ["CONTENT_LENGTH"] = str(len(body))
