@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import psycopg
 from cryptography.fernet import Fernet
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
@@ -17,7 +15,8 @@ from partner_service.service_layer import tenants
 from partner_service.service_layer.credentials import add_credential
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from sqlalchemy import insert, select
-from sqlalchemy.engine import make_url
+
+from tests.support import postgres_database
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 
@@ -28,16 +27,8 @@ def database(kind: str, workdir: Path):
     if kind == "sqlite":
         yield f"sqlite:///{workdir / 'bench.sqlite3'}"
         return
-    admin = make_url(PG_ADMIN_URL)
-    name = f"partner_bench_{uuid.uuid4().hex[:10]}"
-    conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database(PG_ADMIN_URL, prefix="partner_bench") as url:
+        yield url
 
 
 def seed(url: str, staff: int) -> dict:

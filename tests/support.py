@@ -19,10 +19,10 @@ WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secex
 
 
 @contextmanager
-def postgres_database():
-    """A fresh PostgreSQL database for one test run, dropped afterwards."""
-    admin = make_url(PG_ADMIN_URL)
-    name = f"partner_test_{uuid.uuid4().hex[:12]}"
+def postgres_database(admin_url: str = PG_ADMIN_URL, prefix: str = "partner_test"):
+    """A fresh PostgreSQL database (tests, benchmarks), dropped afterwards; yields its URL."""
+    admin = make_url(admin_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
     conninfo = admin.set(drivername="postgresql").render_as_string(hide_password=False)
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')

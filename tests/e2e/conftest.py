@@ -34,3 +34,15 @@ def soap_client(live_url):
         return client
 
     yield make
+
+
+@pytest.fixture
+def acme(soap_client):
+    """The service as seen by the ``acme`` tenant's credential."""
+    return soap_client("acme").service
+
+
+@pytest.fixture
+def club(world):
+    """acme's first club."""
+    return world.acme_club_ids[0]

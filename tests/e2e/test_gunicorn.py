@@ -8,7 +8,6 @@ own server on SQLite, since it stops it.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import signal
@@ -38,61 +37,11 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
 from ..support import postgres_database
+from ..support_proxy import CuttableProxy
 
 SERVE = Path(sys.executable).with_name("partner-service")
 DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"
 MiB = 1024 * 1024
-
-
-class TcpProxy:
-    """Forwards a loopback port to PostgreSQL; ``cut()`` drops every connection and refuses
-    new ones (the database is "down"), ``restore()`` listens on the same port again."""
-
-    def __init__(self, upstream=("127.0.0.1", 5432)):
-        self.upstream = upstream
-        self.port = 0
-        self._sockets: list[socket.socket] = []
-        self._lock = threading.Lock()
-        self.restore()
-
-    def restore(self) -> None:
-        self.listener = socket.create_server(("127.0.0.1", self.port))
-        self.port = self.listener.getsockname()[1]
-        threading.Thread(target=self._accept, args=(self.listener,), daemon=True).start()
-
-    def _accept(self, listener) -> None:
-        while True:
-            try:
-                client, _ = listener.accept()
-                upstream = socket.create_connection(self.upstream)
-            except OSError:
-                return
-            with self._lock:
-                self._sockets += [client, upstream]
-            for source, target in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
-
-    @staticmethod
-    def _pump(source, target) -> None:
-        try:
-            while data := source.recv(65536):
-                target.sendall(data)
-        except OSError:
-            pass
-        finally:
-            _close(source, target)
-
-    def cut(self) -> None:
-        with self._lock:
-            sockets, self._sockets = self._sockets, []
-        _close(self.listener, *sockets)
-
-
-def _close(*sockets) -> None:
-    for sock in sockets:
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-        sock.close()
 
 
 def _free_port() -> int:
@@ -181,9 +130,9 @@ class Tenant:
 
 @pytest.fixture(scope="module")
 def proxy():
-    proxy = TcpProxy()
+    proxy = CuttableProxy("127.0.0.1", 5432)
     yield proxy
-    proxy.cut()
+    proxy.close()
 
 
 @pytest.fixture(scope="module")

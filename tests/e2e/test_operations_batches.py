@@ -5,23 +5,12 @@ from __future__ import annotations
 
 import copy
 
-import pytest
 from lxml import etree
 
 from .operations_helpers import TNS, assert_fault, people_count, stored_person
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XML = {"Content-Type": "text/xml; charset=utf-8"}
-
-
-@pytest.fixture
-def acme(soap_client):
-    return soap_client("acme").service
-
-
-@pytest.fixture
-def club(world):
-    return world.acme_club_ids[0]
 
 
 def person(n: int, **extra) -> dict:

@@ -10,16 +10,6 @@ import pytest
 from .operations_helpers import PETE, assert_fault, people_count, stored_person
 
 
-@pytest.fixture
-def acme(soap_client):
-    return soap_client("acme").service
-
-
-@pytest.fixture
-def club(world):
-    return world.acme_club_ids[0]
-
-
 def test_insert_stores_the_person_and_answers_its_id(acme, club, uow_factory):
     result = acme.SaveProspect(ClubId=club, Prospect={**PETE, "ExternalId": "IT-1", "Gender": "Male",
                                                       "BirthDate": date(1990, 5, 1), "City": "Leeds"})

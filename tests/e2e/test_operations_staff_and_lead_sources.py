@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
 from partner_service.service_layer import tenants
 
 from .operations_helpers import assert_fault, lead_source_names
-
-
-@pytest.fixture
-def acme(soap_client):
-    return soap_client("acme").service
 
 
 def staff_ids(answer) -> list[str]:
