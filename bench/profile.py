@@ -2,9 +2,9 @@
 a fresh database, called through WSGI with the load's own envelopes. No HTTP server, so what
 shows is the service's own cost.
 
-    /work/venv/bin/python -m bench.profile --engine postgresql --scenario save --requests 300
-    /work/venv/bin/python -m bench.profile --scenario batch --requests 30 --sort tottime
-    /work/venv/bin/python -m bench.profile --scenario staff --no-profiler   # CPU and wall per request
+    .venv/bin/python -m bench.profile --engine postgresql --scenario save --requests 300
+    .venv/bin/python -m bench.profile --scenario batch --requests 30 --sort tottime
+    .venv/bin/python -m bench.profile --scenario staff --no-profiler   # CPU and wall per request
 """
 
 from __future__ import annotations

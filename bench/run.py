@@ -2,8 +2,8 @@
 a fresh PostgreSQL database, driven by separate load processes with PasswordDigest tokens;
 then the same gunicorn settings serving canned replies to the same requests (the ceiling).
 
-    /work/venv/bin/python -m bench.run                # ~2-3 minutes
-    /work/venv/bin/python -m bench.run --seconds 20 --engines postgresql
+    .venv/bin/python -m bench.run                # ~2-3 minutes
+    .venv/bin/python -m bench.run --seconds 20 --engines postgresql
 
 Prints each figure and its ratio to the ceiling, and writes them as JSON to bench/results/.
 """

@@ -3,7 +3,7 @@
 ``PartnerClient`` (generated from the WSDL by ``python -m partner_client.codegen``) has
 one typed method per operation; ``sync`` links staff and lead sources; ``push`` saves
 people and remembers their partner IDs in a ``LinkStore``; ``partner-client`` is the
-command line. See /work/shared/contract.md, "What the Connector does with it".
+command line. See the wire contract (contract.md), "What the Connector does with it".
 """
 
 from .capabilities import Capabilities, LeadSourceMode
