@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+from partner_service.domain.errors import Conflict
 from partner_service.domain.fields import UserType
 from partner_service.domain.model import LeadSource, Person
 from partner_service.service_layer.people import utcnow
@@ -91,9 +93,6 @@ def test_the_database_refuses_a_second_lead_source_of_the_same_key(uow_factory, 
     add_source(uow_factory, world.acme.client_id, "Web")
     with uow_factory() as uow:
         uow.lead_sources.add(LeadSource(world.acme.client_id, " web "))
-        try:
+        with pytest.raises(Conflict) as refused:
             uow.flush()
-        except Exception as error:
-            assert "unique" in str(error).lower()
-        else:
-            raise AssertionError("a duplicate lead source name was stored")
+    assert "unique" in str(refused.value.__cause__).lower()

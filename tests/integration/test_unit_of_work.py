@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from partner_service.adapters.db import make_engine
-from partner_service.domain.errors import Unavailable
+from partner_service.domain.errors import Conflict, Unavailable
 from partner_service.domain.fields import UserType
 from partner_service.domain.model import Client, LeadSource, Person
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
@@ -58,9 +58,10 @@ def test_a_unique_clash_inside_a_savepoint_leaves_the_transaction_usable(uow_fac
     with uow_factory() as uow:
         uow.people.add(Person(client_id, club_id, UserType.PROSPECT, _now(), external_id="X"))
         uow.flush()
-        with pytest.raises(Exception, match="(?i)unique"), uow.savepoint():
+        with pytest.raises(Conflict) as refused, uow.savepoint():
             uow.people.add(Person(client_id, club_id, UserType.PROSPECT, _now(), external_id="X"))
             uow.flush()
+        assert "unique" in str(refused.value.__cause__).lower()
         uow.lead_sources.add(LeadSource(client_id, "After the clash"))
         uow.commit()
     assert count(uow_factory, Person) == 1

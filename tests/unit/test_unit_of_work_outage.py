@@ -1,7 +1,7 @@
 """What a caller is told when the database goes away: before commit, or during it."""
 
 import pytest
-from partner_service.domain.errors import Unavailable
+from partner_service.domain.errors import Conflict, Unavailable
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork
 from sqlalchemy.exc import OperationalError
 
@@ -41,3 +41,19 @@ def test_outage_during_commit_does_not_claim_nothing_was_saved():
         uow.commit()
     assert "may or may not be stored" in caught.value.message
     assert "nothing was saved" not in caught.value.message
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"
+
+
+class _DeadlockingSession(_BrokenSession):
+    def commit(self):
+        raise OperationalError("COMMIT", {}, _Deadlock("deadlock detected"))
+
+
+def test_a_deadlock_is_a_conflict_worth_retrying_and_still_unavailable_to_the_caller():
+    with pytest.raises(Conflict) as caught, SqlAlchemyUnitOfWork(lambda: _DeadlockingSession("")) as uow:
+        uow.commit()
+    assert isinstance(caught.value, Unavailable)  # Server.Unavailable on the wire: retry
+    assert "nothing was saved" in caught.value.message

@@ -43,6 +43,12 @@ class Unavailable(DomainError):
     code = "Server.Unavailable"
 
 
+class Conflict(Unavailable):
+    """Another transaction got in first: it took a unique key this one wanted, or the two
+    deadlocked. What this one read is stale; the work is worth doing again (and a caller
+    told about it may simply retry, as for ``Unavailable``)."""
+
+
 class RolledBack(DomainError):
     """A batch record that was valid but undone because another failed under AllOrNone."""
 

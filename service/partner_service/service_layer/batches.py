@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
-
 from ..adapters.people_rows import PERSON_COLUMNS, PeopleRows
 from ..adapters.repository import parse_id
-from ..domain.errors import NotFound, RolledBack, Unavailable, ValidationError
+from ..domain.errors import Conflict, NotFound, RolledBack, ValidationError
 from ..domain.fields import PROSPECT_FIELDS, Action, UserType
 from ..domain.people import PersonChanges, apply_changes, check_changes, check_insert, is_stale
 from .people import _failed, club_in_scope
@@ -34,7 +32,6 @@ _SNAPSHOT = tuple(spec.attr for spec in PROSPECT_FIELDS) + ("club_id", "user_typ
 _REFERENCES = (("LeadOwnerId", "lead_owner_id", "staff", "GetStaffList"),
                ("LeadSourceId", "lead_source_id", "lead_sources", "GetLeadSources"))
 # PostgreSQL's deadlock_detected and serialization_failure: safe to run the batch again.
-_RETRY_SQLSTATES = {"40P01", "40001"}
 ATTEMPTS = 5
 
 
@@ -200,21 +197,15 @@ def _attempt(uow: UnitOfWork, principal, club_id: int, user_type: UserType,
         return outcomes
 
 
-def _retryable(error: Exception) -> bool:
-    if isinstance(error, Unavailable):  # the unit of work reports deadlocks as the database being away
-        error = error.__cause__
-    if isinstance(error, IntegrityError):
-        return True  # a concurrent save took one of our new ExternalIds: plan again, it is an update now
-    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in _RETRY_SQLSTATES
-
-
 def save_batch(uow: UnitOfWork, principal, club_id: int, user_type: UserType, batch: list[PersonChanges],
                all_or_none: bool, test: bool, now: datetime) -> list[SaveOutcome]:
     """Plan and write one batch; run it again from scratch when a concurrent save got in the way."""
     for attempt in range(ATTEMPTS):
         try:
             return _attempt(uow, principal, club_id, user_type, batch, all_or_none, test, now)
-        except (DBAPIError, Unavailable) as error:
-            if attempt == ATTEMPTS - 1 or not _retryable(error):
+        except Conflict:
+            # A concurrent save took one of our new ExternalIds, or we deadlocked with one:
+            # plan again from what is stored now (those records are updates now).
+            if attempt == ATTEMPTS - 1:
                 raise
     raise AssertionError("unreachable")

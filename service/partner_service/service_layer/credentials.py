@@ -11,10 +11,8 @@ import secrets as random
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy.exc import IntegrityError
-
 from ..domain.credentials import DIGEST, TEXT, Credential, SecretRecord
-from ..domain.errors import NotFound, ValidationError
+from ..domain.errors import Conflict, NotFound, ValidationError
 from ..domain.model import Principal
 from . import lead_sources, tenants
 from .auth import Secrets
@@ -161,7 +159,7 @@ def turnup(uow: UnitOfWork, secrets: Secrets, client_name: str, club_count: int,
         raise ValidationError("url", "The URL is the SOAP endpoint, https://HOST[:PORT]/soap.")
     try:
         client = tenants.create_client(uow, client_name, club_count)
-    except IntegrityError:
+    except Conflict:
         raise ValidationError("client", f"A client named {client_name.strip()} exists already.") from None
     issued = add_credential(uow, secrets, client.id)
     return TurnupSheet(client.id, client.club_ids, url, issued.credential.username, issued.password,

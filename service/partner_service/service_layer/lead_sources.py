@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
-
-from ..domain.errors import NotFound, ValidationError
+from ..domain.errors import Conflict, NotFound, ValidationError
 from ..domain.fields import EXTERNAL_ID_MAX_LENGTH, LEAD_SOURCE_NAME_MAX_LENGTH, Action
 from ..domain.model import LeadSource, Principal, lead_source_key
 from ..domain.people import _FORBIDDEN_CONTROL
@@ -55,7 +53,7 @@ def save_lead_source(uow: UnitOfWork, principal: Principal, source_id: str | Non
             action = Action.UNCHANGED if (source.name, source.external_id) == before else Action.UPDATED
             try:
                 uow.flush()
-            except IntegrityError:
+            except Conflict:
                 # Another request took that name meanwhile (its commit came after our lookup).
                 raise _name_taken() from None
         else:
@@ -67,7 +65,7 @@ def save_lead_source(uow: UnitOfWork, principal: Principal, source_id: str | Non
                     with uow.savepoint():
                         uow.lead_sources.add(source)
                         uow.flush()
-                except IntegrityError:
+                except Conflict:
                     # Another request created the same name meanwhile: that one is ours too.
                     source = uow.lead_sources.by_name(client_id, name)
                     if source is None:

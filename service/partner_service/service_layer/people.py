@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy.exc import IntegrityError
-
-from ..domain.errors import DomainError, Forbidden, NotFound, ValidationError
+from ..domain.errors import Conflict, DomainError, Forbidden, NotFound, ValidationError
 from ..domain.fields import BATCH_MAX, Action, UserType
 from ..domain.model import Club, Person, Principal
 from ..domain.people import PersonChanges, apply_changes, check_changes, check_insert, is_stale
@@ -99,7 +97,7 @@ def _save_one(uow: UnitOfWork, principal: Principal, club: Club, user_type: User
         if moved_external_id and outcome.action is Action.UPDATED:
             try:
                 uow.flush()
-            except IntegrityError:
+            except Conflict:
                 # A concurrent save inserted that ExternalId after our lookup.
                 raise _external_id_taken() from None
         return outcome
@@ -112,7 +110,7 @@ def _save_one(uow: UnitOfWork, principal: Principal, club: Club, user_type: User
     try:
         with uow.savepoint():
             return _insert(uow, principal, club, user_type, changes, checked, now)
-    except IntegrityError:
+    except Conflict:
         # A concurrent save with the same ExternalId won the insert: update its row.
         person = uow.people.by_external_id(client_id, changes.external_id)
         if person is None:

@@ -9,10 +9,23 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..adapters import credential_store, people_rows, repository
-from ..domain.errors import Unavailable
+from ..domain.errors import Conflict, Unavailable
 
 # Errors that mean "the database is not there right now", as opposed to a bug or a rule.
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
+# PostgreSQL's deadlock_detected and serialization_failure: another transaction won.
+_CONTENTION_SQLSTATES = {"40P01", "40001"}
+
+
+def _conflict(error: BaseException) -> Conflict | None:
+    """The database's way of saying another transaction got in first, as a ``Conflict``."""
+    if isinstance(error, sa_exc.IntegrityError) or (
+            isinstance(error, sa_exc.DBAPIError)
+            and getattr(error.orig, "sqlstate", None) in _CONTENTION_SQLSTATES):
+        conflict = Conflict("A concurrent save got in the way; nothing was saved. Retry.")
+        conflict.__cause__ = error
+        return conflict
+    return None
 
 
 class UnitOfWork(Protocol):
@@ -57,6 +70,9 @@ class SqlAlchemyUnitOfWork:
             pass
         finally:
             self.session.close()
+        conflict = _conflict(exc) if exc is not None else None
+        if conflict is not None:
+            raise conflict
         if exc is not None and isinstance(exc, _UNAVAILABLE):
             if self.committing:
                 # The server may have committed before the connection broke: we cannot know.
@@ -67,20 +83,33 @@ class SqlAlchemyUnitOfWork:
 
     def commit(self) -> None:
         self.committing = True
-        self.session.commit()
+        with _conflicts_raised():
+            self.session.commit()
         self.committing = False
 
     def rollback(self) -> None:
         self.session.rollback()
 
     def flush(self) -> None:
-        self.session.flush()
+        with _conflicts_raised():
+            self.session.flush()
 
     @contextmanager
     def savepoint(self):
         """Undo one record's work without losing the rest of the transaction."""
-        with self.session.begin_nested():
+        with _conflicts_raised(), self.session.begin_nested():
             yield
+
+
+@contextmanager
+def _conflicts_raised():
+    try:
+        yield
+    except sa_exc.DBAPIError as error:
+        conflict = _conflict(error)
+        if conflict is None:
+            raise
+        raise conflict from error
 
 
 def session_factory(engine) -> sessionmaker[Session]:
