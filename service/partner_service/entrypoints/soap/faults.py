@@ -20,6 +20,9 @@ log = logging.getLogger("partner_service.faults")
 
 
 def _detail(field: str | None = None, correlation_id: str | None = None):
+    """``tns:FaultDetail`` with what there is to say, or None (no empty ``detail``)."""
+    if not field and not correlation_id:
+        return None
     detail = etree.Element(f"{{{TNS}}}FaultDetail", nsmap={"tns": TNS})
     if field:
         etree.SubElement(detail, f"{{{TNS}}}Field").text = field
