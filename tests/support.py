@@ -15,6 +15,8 @@ from partner_service.domain.model import Principal
 from sqlalchemy.engine import make_url
 
 PG_ADMIN_URL = os.environ.get("PARTNER_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+# Tests that use Redis (the optional replay cache) keep to a random key prefix of their own.
+REDIS_URL = os.environ.get("PARTNER_TEST_REDIS", "redis://127.0.0.1:6379/0")
 WSSE = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-secext-1.0.xsd"
 
 

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from .adapters.db import default_sqlite_url
 
@@ -66,6 +67,9 @@ class Settings:
     auth_hash_memory_kib: int = 65536
     secret_key: str = field(default="", repr=False)
     secret_key_file: Path | None = None
+    # The nonce replay cache: empty = the database's table; redis://... = that Redis (may hold a password).
+    replay_cache_url: str = field(default="", repr=False)
+    replay_cache_prefix: str = "partner:nonce:"
     extra: dict = field(default_factory=dict)
 
     def resolved_database_url(self) -> str:
@@ -95,8 +99,12 @@ class Settings:
         from sqlalchemy.engine import make_url
 
         database = make_url(self.resolved_database_url()).render_as_string(hide_password=True)
+        replay_cache = "database"
+        if self.replay_cache_url:  # scheme, host, port and db only: the URL may carry a password
+            parts = urlsplit(self.replay_cache_url)
+            replay_cache = f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
         return (f"{self.scheme}://{self.bind} workers={self.workers} threads={self.threads} "
-                f"database={database} log_format={self.log_format}")
+                f"database={database} replay_cache={replay_cache} log_format={self.log_format}")
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, config_file: str | Path | None = None,
@@ -223,6 +231,13 @@ def _database_url(value) -> str:
     return text
 
 
+def _redis_url(value) -> str:
+    text = _text(value)
+    if text and not text.startswith(("redis://", "rediss://")):
+        raise ValueError("must be a redis:// or rediss:// URL, e.g. redis://127.0.0.1:6379/0")
+    return text
+
+
 def _operations(value) -> tuple[str, ...] | None:
     items = value if isinstance(value, list) else _text(value).split(",")
     names = tuple(_text(item) for item in items if _text(item))
@@ -260,6 +275,8 @@ _OPTIONS = {o.name: o for o in (
     _Option("auth_hash_memory_kib", _int_between(64, 4 * 1024 * 1024)),
     _Option("secret_key", _text, secret=True),
     _Option("secret_key_file", _path),
+    _Option("replay_cache_url", _redis_url, secret=True),
+    _Option("replay_cache_prefix", _text),
 )}
 
 assert set(_OPTIONS) <= {f.name for f in fields(Settings)}

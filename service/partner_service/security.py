@@ -10,12 +10,13 @@ from collections.abc import Callable
 
 from argon2 import PasswordHasher
 
+from .adapters.redis_nonces import RedisNonceCache
 from .adapters.secrets import SecretKeeper, load_key
 from .config import Settings
 from .domain.credentials import AuthPolicy
 from .domain.model import Principal
 from .entrypoints.soap.wsse import header_authenticator
-from .service_layer.auth import Authenticator
+from .service_layer.auth import Authenticator, NonceStore
 
 
 def auth_policy(settings: Settings) -> AuthPolicy:
@@ -34,7 +35,14 @@ def secret_keeper(settings: Settings) -> SecretKeeper:
     return SecretKeeper(load_key(settings.secret_key, key_file, settings.data_dir), hasher)
 
 
+def replay_cache(settings: Settings) -> NonceStore | None:
+    """Redis when ``replay_cache_url`` is set; None: the database's table, in the unit of work."""
+    if not settings.replay_cache_url:
+        return None
+    return RedisNonceCache(settings.replay_cache_url, settings.replay_cache_prefix)
+
+
 def ws_security(settings: Settings, uow_factory: Callable[[], object]) -> Callable[[list], Principal]:
     """The ``authenticate`` hook of ``create_app``: SOAP header elements -> Principal."""
-    authenticator = Authenticator(secret_keeper(settings), auth_policy(settings))
+    authenticator = Authenticator(secret_keeper(settings), auth_policy(settings), nonces=replay_cache(settings))
     return header_authenticator(lambda token, now: authenticator.authenticate(uow_factory(), token, now))

@@ -100,3 +100,13 @@ def test_the_shipped_example_settings_are_valid():
     lines = (DEPLOY / "partner.env.example").read_text().splitlines()
     env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
     assert Settings.from_env(env).bind == "0.0.0.0:8443"
+
+
+def test_the_replay_cache_url_must_be_redis_and_its_password_is_never_shown():
+    with pytest.raises(ConfigError) as caught:
+        Settings.from_env({"PARTNER_REPLAY_CACHE_URL": "http://:hunter2secret@cache:6379/0"})
+    assert "redis:// or rediss://" in str(caught.value) and "hunter2secret" not in str(caught.value)
+    settings = Settings.from_env({"PARTNER_REPLAY_CACHE_URL": "rediss://:hunter2secret@cache:6380/2"})
+    assert "hunter2secret" not in repr(settings) and "hunter2secret" not in settings.summary()
+    assert "replay_cache=rediss://cache:6380/2" in settings.summary()
+    assert "replay_cache=database" in Settings.from_env({}).summary()

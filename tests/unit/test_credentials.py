@@ -79,8 +79,10 @@ class FakeUow:
         self.credentials = FakeCredentials()
         self.nonces = FakeNonces()
         self.commits = 0
+        self.transactions = 0
 
     def __enter__(self):
+        self.transactions += 1
         return self
 
     def __exit__(self, *exc):
@@ -253,6 +255,18 @@ def test_a_nonce_is_accepted_once_and_a_failed_guess_does_not_burn_it(auth, uow)
     assert refusal(auth, uow, digest("wrong", nonce=nonce)).reason == "FailedAuthentication"
     auth.authenticate(uow, digest(nonce=nonce), NOW)
     assert refusal(auth, uow, digest(nonce=nonce)).reason == "MessageExpired"
+
+
+def test_with_a_separate_nonce_store_a_request_opens_no_transaction_for_its_nonce(keeper, clock, uow):
+    store = FakeNonces()
+    auth = Authenticator(keeper, POLICY, monotonic=clock, nonces=store)
+    auth.authenticate(uow, digest(), NOW)  # first use: last_used_at is written once
+    opened = uow.transactions
+    nonce = os.urandom(16)
+    auth.authenticate(uow, digest(nonce=nonce), NOW + timedelta(seconds=1))
+    assert refusal(auth, uow, digest(nonce=nonce), NOW + timedelta(seconds=2)).reason == "MessageExpired"
+    assert (uow.transactions, uow.commits, uow.nonces.seen) == (opened, 1, {})
+    assert len(store.seen) == 2
 
 
 def test_an_old_token_is_refused_before_any_lookup(auth, uow):

@@ -11,6 +11,10 @@ against a cached row is checked once more against a fresh one, so a new password
 once. A PasswordText check costs an argon2 run only once per (credential version, secret,
 password) per process: later checks hit a small LRU keyed by an HMAC under a per-process
 random key, never the password.
+
+The nonce goes to ``uow.nonces`` (the database table, in the same transaction as the
+bookkeeping) unless a separate ``nonces`` store is given (Redis): then a request whose
+credential needs no bookkeeping opens no database transaction at all.
 """
 
 from __future__ import annotations
@@ -82,13 +86,21 @@ def nonce_key(username: str, nonce: bytes) -> str:
     return hashlib.sha256(username.encode("utf-8") + b"\0" + nonce).hexdigest()
 
 
+class NonceStore(Protocol):
+    """A replay cache outside the unit of work (``adapters.redis_nonces.RedisNonceCache``)."""
+
+    def remember(self, key: str, until: datetime, now: datetime) -> bool: ...
+
+
 class Authenticator:
     """``authenticate(uow, token, now)`` -> ``Principal`` or ``SecurityRefused``."""
 
     def __init__(self, secrets: Secrets, policy: AuthPolicy | None = None,
-                 monotonic: Callable[[], float] = time.monotonic, cache_size: int = 1024):
+                 monotonic: Callable[[], float] = time.monotonic, cache_size: int = 1024,
+                 nonces: NonceStore | None = None):
         self.secrets = secrets
         self.policy = policy or AuthPolicy()
+        self.nonces = nonces                    # None: the database's table, via the unit of work
         self._monotonic = monotonic
         self._rows = _Bounded(cache_size)       # username -> (read at, Credential or None)
         self._verified = _Bounded(cache_size)   # HMAC of a good text check -> True
@@ -169,18 +181,25 @@ class Authenticator:
     # --- success -------------------------------------------------------------------------
 
     def _accept(self, uow: UnitOfWork, credential: Credential, token: UsernameToken, now: datetime) -> None:
-        if token.nonce is None and not credential.needs_bookkeeping(now):
+        if token.nonce is not None and self.nonces is not None:
+            self._remember(self.nonces, credential, token, now)  # Redis: no transaction needed
+        nonce_in_database = token.nonce is not None and self.nonces is None
+        if not nonce_in_database and not credential.needs_bookkeeping(now):
             return  # nothing to write: no transaction at all
         with uow:
-            if token.nonce is not None:
-                key = nonce_key(credential.username, token.nonce)
-                if not uow.nonces.remember(key, replay_window_end(token, now, self.policy), now):
-                    raise SecurityRefused("MessageExpired", "This wsse:Nonce was used before (a replay).")
+            if nonce_in_database:
+                self._remember(uow.nonces, credential, token, now)
             if credential.needs_bookkeeping(now):
                 stored = uow.credentials.get(credential.id)
                 stored.register_success(now)
                 credential.register_success(now)  # the cached copy too, to write once a minute
             uow.commit()
 
+    def _remember(self, nonces: NonceStore, credential: Credential, token: UsernameToken,
+                  now: datetime) -> None:
+        key = nonce_key(credential.username, token.nonce)
+        if not nonces.remember(key, replay_window_end(token, now, self.policy), now):
+            raise SecurityRefused("MessageExpired", "This wsse:Nonce was used before (a replay).")
 
-__all__ = ["Authenticator", "nonce_key"]
+
+__all__ = ["Authenticator", "NonceStore", "nonce_key"]
