@@ -1,15 +1,21 @@
 """The replay cache is shared: one token sent to two separate server processes on one
-PostgreSQL database is accepted once and refused once, even when both arrive together."""
+PostgreSQL database is accepted once and refused once, even when both arrive together;
+alike when the replay cache is a Redis (``PARTNER_REPLAY_CACHE_URL``), and a Redis that
+cannot be reached refuses with ``Server.Unavailable`` rather than take the nonce unchecked."""
 
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 import threading
+import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import redis
 from argon2 import PasswordHasher
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
@@ -17,7 +23,7 @@ from partner_service.adapters.secrets import SecretKeeper
 from partner_service.service_layer import credentials, tenants
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
-from ..support import postgres_database
+from ..support import REDIS_URL, postgres_database
 from .wsse_support import GET_LEAD_SOURCES, envelope, fresh_key, post, security_xml, token_xml
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -41,14 +47,16 @@ def shared_database():
         engine.dispose()
 
 
-@pytest.fixture
-def two_servers(shared_database, tmp_path):
+@contextmanager
+def servers(count, shared_database, tmp_path, **settings):
+    """``count`` server processes on the shared database, and a credential: (urls, username, password)."""
     url, sessions = shared_database
     key = fresh_key()
     env = {**os.environ, "PARTNER_DATABASE_URL": url, "PARTNER_SECRET_KEY": key,
-           "PARTNER_DATA_DIR": str(tmp_path), "PARTNER_AUTH_HASH_MEMORY_KIB": "1024"}
+           "PARTNER_DATA_DIR": str(tmp_path), "PARTNER_AUTH_HASH_MEMORY_KIB": "1024",
+           **{f"PARTNER_{name.upper()}": value for name, value in settings.items()}}
     processes = [subprocess.Popen([sys.executable, "-c", SERVER], cwd=ROOT, env=env, text=True,
-                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(2)]
+                                  stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(count)]
     try:
         urls = [p.stdout.readline().strip() for p in processes]
         assert all(u.startswith("http://") for u in urls), urls
@@ -60,6 +68,23 @@ def two_servers(shared_database, tmp_path):
         for process in processes:
             process.stdin.close()
             process.wait(timeout=15)
+
+
+@pytest.fixture(params=["database", "redis"])
+def two_servers(request, shared_database, tmp_path):
+    if request.param == "database":
+        with servers(2, shared_database, tmp_path) as served:
+            yield served
+        return
+    prefix = f"partner-test:{uuid.uuid4().hex}:"  # this test's own: parallel runs do not collide
+    settings = {"replay_cache_url": REDIS_URL, "replay_cache_prefix": prefix}
+    with servers(2, shared_database, tmp_path, **settings) as served:
+        yield served
+    client = redis.Redis.from_url(REDIS_URL)
+    remembered = list(client.scan_iter(f"{prefix}*"))
+    assert remembered, "the servers did not use the Redis replay cache"
+    client.delete(*remembered)
+    client.close()
 
 
 def test_a_token_is_accepted_by_one_process_and_refused_by_the_other(two_servers):
@@ -86,3 +111,14 @@ def test_a_token_sent_to_both_at_once_is_accepted_once(two_servers):
         for thread in threads:
             thread.join(timeout=30)
         assert sorted(answers, key=str) == sorted([None, "wsse:MessageExpired"], key=str)
+
+
+def test_an_unreachable_redis_refuses_with_server_unavailable(shared_database, tmp_path):
+    with socket.socket() as closed:  # bound, not listening: connections are refused
+        closed.bind(("127.0.0.1", 0))
+        redis_url = f"redis://127.0.0.1:{closed.getsockname()[1]}/0"
+        with servers(1, shared_database, tmp_path, replay_cache_url=redis_url) as (urls, username, password):
+            body = envelope(GET_LEAD_SOURCES, security_xml(token_xml(username, password, digest=True)))
+            answer = post(urls[0], body)
+    assert answer.fault_code == "Server.Unavailable"
+    assert "replay cache" in answer.fault_string and "Retry later" in answer.fault_string
