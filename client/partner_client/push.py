@@ -81,16 +81,19 @@ class Pusher:
 
     def push(self, records: Iterable[ConnectorRecord | RecordProblem]) -> PushReport:
         batch: list[ConnectorRecord] = []
+        in_batch: set[str] = set()  # the batch's connector IDs: a repeated one starts the next batch
         try:
             for record in records:
                 if isinstance(record, RecordProblem):
                     self._fail_local(record.line, record.connector_id, record.message)
                     continue
                 if batch and (len(batch) >= self.batch_size or self._key(batch[0]) != self._key(record)
-                              or any(r.connector_id == record.connector_id for r in batch)):
+                              or record.connector_id in in_batch):
                     self._flush(batch)
                     batch = []
+                    in_batch = set()
                 batch.append(record)
+                in_batch.add(record.connector_id)
             if batch:
                 self._flush(batch)
         except Aborted as stop:
