@@ -22,7 +22,7 @@ from partner_service.app import create_app
 from partner_service.config import Settings
 
 from ..interop import envelopes
-from ..interop.drivers import STACKS
+from ..interop.drivers import STACKS, java_build
 from ..interop.scenario import Setting, check_answers, check_stored, fault_code, refused_steps, steps
 from ..support import serve_in_thread
 
@@ -73,3 +73,31 @@ def test_headers_as_wcf_and_wss4j_write_them_are_accepted(shape, service, world)
         answer = etree.fromstring(response.read())
     staff_id = answer.findtext(f".//{{{envelopes.TNS}}}Staff/{{{envelopes.TNS}}}StaffId")
     assert staff_id == world.staff_id
+
+
+def test_wsimport_maps_optional_elements_to_plain_java_types():
+    """The contract promises Java users String/Integer/Boolean fields, never JAXBElement
+    (which wsimport makes of an optional element that is also nillable)."""
+    sources = java_build().sources
+    wrapped = [path.name for path in sources.glob("*.java")
+               if path.name != "ObjectFactory.java" and "JAXBElement" in path.read_text()]
+    assert wrapped == []
+    prospect = (sources / "Prospect.java").read_text()
+    for declaration in ("protected String email;", "protected String leadOwnerId;",
+                        "protected XMLGregorianCalendar birthDate;", "protected Gender gender;"):
+        assert declaration in prospect
+    assert "protected Integer clubId;" in (sources / "GetStaffList.java").read_text()
+    assert "protected Boolean test;" in (sources / "SaveProspect.java").read_text()
+
+
+def test_jaxws_reads_a_validation_fault_and_its_field(service, world, uow_factory):
+    """A JAX-WS client gets a bad field as a SOAPFaultException whose detail names the field."""
+    step = {"label": "SaveProspect", "operation": "SaveProspect", "args": {
+        "ClubId": world.acme_club_ids[0],
+        "Prospect": {"ExternalId": "p-jaxws-fault", "FirstName": "No", "LastName": "Owner",
+                     "LeadOwnerId": "987654321"}}}
+    results = STACKS["jaxws-ri-digest"](steps=[step], **service)
+    assert fault_code(results["SaveProspect"]) == "Client.Validation"
+    assert results["SaveProspect"]["fault"]["field"] == "LeadOwnerId"
+    with uow_factory() as uow:
+        assert uow.people.by_external_id(world.acme.client_id, "p-jaxws-fault") is None

@@ -6,13 +6,20 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from functools import partial
+import tempfile
+from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 
 from . import python_clients
 
 HERE = Path(__file__).parent
 NODE_PROJECT = HERE / "node"
+JAVA_DRIVER = HERE / "java"
+WSDL = HERE.parents[1] / "wsdl" / "partner.wsdl"
+# Debian's jaxws: jaxws-rt.jar's manifest lists the rest of the runtime (JAXB, SAAJ, ...)
+# except javax.activation, which Java 11+ no longer ships.
+JAXWS_CLASSPATH = [Path("/usr/share/java/jaxws-rt.jar"), Path("/usr/share/java/javax.activation.jar")]
 
 
 def _external(command: list[str], *, wsdl: str, username: str, password: str, password_type: str,
@@ -34,6 +41,38 @@ def _node(**kwargs) -> dict:
     return _external(["node", str(NODE_PROJECT / "client.js")], **kwargs)
 
 
+@dataclass(frozen=True)
+class JavaBuild:
+    sources: Path  # what wsimport generated, package com.example.partner
+    classpath: str
+    workdir: tempfile.TemporaryDirectory  # held by the cache, so removed only when the process exits
+
+
+@cache
+def java_build() -> JavaBuild:
+    """wsimport the committed WSDL and javac it with the driver: once per test process (it takes ~15 s)."""
+    wsimport = shutil.which("wsimport")
+    assert wsimport and all(jar.is_file() for jar in JAXWS_CLASSPATH), \
+        "JAX-WS RI (wsimport) is not installed: run tests/interop/install.sh (.ci/run does)"
+    workdir = tempfile.TemporaryDirectory(prefix="partner-jaxws-")
+    sources, classes = Path(workdir.name, "src"), Path(workdir.name, "classes")
+    sources.mkdir()  # wsimport writes into an existing directory only
+    done = subprocess.run([wsimport, "-keep", "-Xnocompile", "-quiet", "-d", str(sources),
+                           "-p", "com.example.partner", str(WSDL)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"wsimport refused the WSDL:\n{done.stderr}{done.stdout}"
+    jars = ":".join(str(jar) for jar in JAXWS_CLASSPATH)
+    java_files = [*sorted(sources.rglob("*.java")), *sorted(JAVA_DRIVER.glob("*.java"))]
+    done = subprocess.run(["javac", "-nowarn", "-encoding", "UTF-8", "-cp", jars, "-d", str(classes),
+                           *map(str, java_files)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, f"javac failed:\n{done.stderr}{done.stdout}"
+    return JavaBuild(sources=sources / "com" / "example" / "partner", classpath=f"{classes}:{jars}",
+                     workdir=workdir)
+
+
+def _jaxws(**kwargs) -> dict:
+    return _external(["java", "-cp", java_build().classpath, "PartnerCheck"], **kwargs)
+
+
 STACKS = {
     "partner_client-digest": partial(python_clients.run_partner_client, password_type="digest"),
     "zeep-digest": partial(python_clients.run_zeep, password_type="digest"),
@@ -43,4 +82,5 @@ STACKS = {
                                      password_type="digest"),
     "php-soapclient-text": partial(_external, ["php", str(HERE / "php" / "client.php")],
                                    password_type="text"),
+    "jaxws-ri-digest": partial(_jaxws, password_type="digest"),
 }
