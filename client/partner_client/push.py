@@ -14,9 +14,12 @@ interrupted push can simply be run again.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import functools
 from collections import Counter
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import exceptions as exc
@@ -80,25 +83,50 @@ class Pusher:
         self._sources: dict[str, str | None] = {}
 
     def push(self, records: Iterable[ConnectorRecord | RecordProblem]) -> PushReport:
-        batch: list[ConnectorRecord] = []
-        in_batch: set[str] = set()  # the batch's connector IDs: a repeated one starts the next batch
-        try:
-            for record in records:
-                if isinstance(record, RecordProblem):
-                    self._fail_local(record.line, record.connector_id, record.message)
-                    continue
-                if batch and (len(batch) >= self.batch_size or self._key(batch[0]) != self._key(record)
-                              or record.connector_id in in_batch):
-                    self._flush(batch)
-                    batch = []
-                    in_batch = set()
-                batch.append(record)
-                in_batch.add(record.connector_id)
-            if batch:
-                self._flush(batch)
-        except Aborted as stop:
-            self.report.aborted = str(stop)
+        # One batch at a time on the wire, each sent only after the previous one's links are
+        # stored; but the next batch is read and built while the previous one waits for its answer.
+        in_flight: _InFlight | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender:
+            try:
+                for problems, batch in self._batches(records):
+                    if in_flight and not in_flight.ids.isdisjoint(r.connector_id for r in batch):
+                        in_flight = self._land(in_flight)  # this batch needs the Ids that one brings
+                    staged = self._stage(problems, batch)
+                    if in_flight:
+                        in_flight = self._land(in_flight)
+                    self._count_staged(staged)
+                    if staged.ready:
+                        in_flight = _InFlight(sender.submit(self._send, staged), staged.ready,
+                                              {r.connector_id for r, _ in staged.ready})
+                if in_flight:
+                    in_flight = self._land(in_flight)
+            except Aborted as stop:
+                self.report.aborted = str(stop)
+            except BaseException:
+                if in_flight:  # the partner may have saved it: keep its Ids for the next run
+                    with contextlib.suppress(Exception):
+                        self._land(in_flight)
+                raise
         return self.report
+
+    def _batches(self, records: Iterable[ConnectorRecord | RecordProblem]):
+        """``(records that could not be read, batch)`` pairs; a batch shares club and type and
+        holds a connector ID once. The last pair may have an empty batch."""
+        batch: list[ConnectorRecord] = []
+        in_batch: set[str] = set()
+        problems: list[RecordProblem] = []
+        for record in records:
+            if isinstance(record, RecordProblem):
+                problems.append(record)
+                continue
+            if batch and (len(batch) >= self.batch_size or self._key(batch[0]) != self._key(record)
+                          or record.connector_id in in_batch):
+                yield problems, batch
+                batch, in_batch, problems = [], set(), []
+            batch.append(record)
+            in_batch.add(record.connector_id)
+        if batch or problems:
+            yield problems, batch
 
     @staticmethod
     def _key(record: ConnectorRecord) -> tuple[int | None, str]:
@@ -117,35 +145,57 @@ class Pusher:
             cache[connector_id] = link[0] if isinstance(link, tuple) else link
         return cache[connector_id]
 
-    def _wire_record(self, record: ConnectorRecord, partner_id: str | None) -> Prospect | Member:
+    def _wire_record(self, record: ConnectorRecord, partner_id: str | None,
+                     staged: _Staged) -> Prospect | Member:
         common = dict(id=partner_id, external_id=record.connector_id,
                       fields_to_null=list(record.fields_to_null) or None)
         if record.user_type != "Prospect":
             return Member(**common, **{k: v for k, v in record.values.items() if k in _MEMBER_FIELDS})
         owner = self._linked(self._staff, self.store.staff, record.owner_id)
         source = self._linked(self._sources, self.store.lead_source, record.lead_source_id)
-        self.report.without_owner += bool(record.owner_id and owner is None)
-        self.report.without_source += bool(record.lead_source_id and source is None)
+        staged.without_owner += bool(record.owner_id and owner is None)
+        staged.without_source += bool(record.lead_source_id and source is None)
         return Prospect(**common, **record.values, lead_owner_id=owner, lead_source_id=source)
 
-    def _flush(self, batch: list[ConnectorRecord]) -> None:
+    def _stage(self, problems: list[RecordProblem], batch: list[ConnectorRecord]) -> _Staged:
+        """The batch made ready to send; nothing of it counts in the report until it is sent."""
+        staged = _Staged(problems)
         links = self.store.people(r.connector_id for r in batch)
-        ready: list[tuple[ConnectorRecord, Prospect | Member]] = []
         for record in batch:
             link = links.get(record.connector_id)
-            wire = self._wire_record(record, link.partner_id if link else None)
-            problems = too_long(wire)
-            if problems:
-                name, limit = problems[0]
-                self._fail_local(record.line, record.connector_id, f"{name} is longer than {limit}", name)
+            wire = self._wire_record(record, link.partner_id if link else None, staged)
+            too = too_long(wire)
+            if too:
+                staged.too_long.append((record, *too[0]))
             else:
-                ready.append((record, wire))
-        if not ready:
-            return
-        results = self._send(ready)
-        self._remember(ready, results)
+                staged.ready.append((record, wire))
+        if staged.ready:
+            first = staged.ready[0][0]
+            batch_op, _single = self.client.capabilities.save_operations(first.user_type)
+            if batch_op is not None:
+                try:
+                    wires = [w for _, w in staged.ready]
+                    staged.batch_call = self.client.prepare(batch_op, first.club_id, wires,
+                                                            test=self.test or None)
+                except exc.PartnerError as error:  # met when sent, as an unprepared call would be
+                    staged.batch_call = functools.partial(_raise, error)
+        return staged
 
-    def _send(self, ready: list[tuple[ConnectorRecord, Prospect | Member]]) -> list[SaveResult | exc.Fault]:
+    def _count_staged(self, staged: _Staged) -> None:
+        for problem in staged.problems:
+            self._fail_local(problem.line, problem.connector_id, problem.message)
+        for record, name, limit in staged.too_long:
+            self._fail_local(record.line, record.connector_id, f"{name} is longer than {limit}", name)
+        self.report.without_owner += staged.without_owner
+        self.report.without_source += staged.without_source
+
+    def _land(self, in_flight: _InFlight) -> None:
+        """Wait for a sent batch's answer and store its links (raises ``Aborted`` as the send did);
+        ``None``, the batch in flight after it."""
+        self._remember(in_flight.ready, in_flight.answer.result())
+
+    def _send(self, staged: _Staged) -> list[SaveResult | exc.Fault]:
+        ready = staged.ready
         record = ready[0][0]
         batch_op, single_op = self.client.capabilities.save_operations(record.user_type)
         if batch_op is None and single_op is None:
@@ -153,7 +203,7 @@ class Pusher:
         wires = [w for _, w in ready]
         if batch_op is not None:
             try:
-                return self._call(batch_op, record.club_id, wires)
+                return staged.batch_call()
             except exc.Fault as error:
                 if _is_systemic(error):
                     raise Aborted(str(error)) from None
@@ -203,3 +253,24 @@ class Pusher:
                 links.append(PersonLink(record.connector_id, result.id, user_type, record.club_id))
         self.store.link_people(links)
         self.progress(len(ready))
+
+
+def _raise(error: Exception):
+    raise error
+
+
+@dataclass
+class _Staged:
+    problems: list[RecordProblem]
+    too_long: list[tuple[ConnectorRecord, str, int]] = field(default_factory=list)
+    ready: list[tuple[ConnectorRecord, Prospect | Member]] = field(default_factory=list)
+    without_owner: int = 0
+    without_source: int = 0
+    batch_call: Callable[[], list[SaveResult]] | None = None  # the batch operation, built
+
+
+@dataclass
+class _InFlight:
+    answer: Future
+    ready: list[tuple[ConnectorRecord, Prospect | Member]]
+    ids: set[str]

@@ -10,7 +10,9 @@ send (retries included, so a replay cache never sees the same nonce twice), or
 
 from __future__ import annotations
 
+import inspect
 import logging
+from collections.abc import Callable
 from typing import Any, ClassVar, Self
 
 import requests
@@ -22,7 +24,7 @@ from zeep.wsse.username import UsernameToken
 from .capabilities import Capabilities, known_operations, operations_in_wsdl
 from .exceptions import NotOffered, PartnerError, ProtocolError
 from .faults import from_transport, from_zeep_fault
-from .ns import BINDING, BUNDLED_WSDL
+from .ns import BINDING, BUNDLED_WSDL, TNS
 from .retry import RetryPolicy, repeat_is_safe
 from .settings import ConnectionSettings
 from .transport import get, make_session, make_transport
@@ -64,6 +66,7 @@ class PartnerClientBase:
         wsse = UsernameToken(settings.username, settings.password, use_digest=digest)
         client = zeep.Client(str(BUNDLED_WSDL), transport=make_transport(settings, self.session),
                              wsse=wsse, settings=_ZEEP_SETTINGS)
+        self._zeep = client
         self._service = client.create_service(BINDING, settings.url)
 
     @classmethod
@@ -95,12 +98,40 @@ class PartnerClientBase:
             raise NotOffered(operation)
         return getattr(self, snake(operation))
 
+    def prepare(self, operation: str, *args: Any, **kwargs: Any) -> Callable[[], Any]:
+        """The typed method's call with these arguments, its request values already built;
+        calling the result sends it (with the same retries) and answers what the method would.
+
+        Building zeep's values of a batch costs about as much as the exchange itself, so a
+        caller can build the next call while the previous one waits for its answer.
+        """
+        bound = inspect.signature(self.method(operation)).bind(*args, **kwargs)
+        bound.apply_defaults()
+        return self._prepare(operation, bound.arguments)
+
     def _call(self, name: str, **arguments: Any) -> Any:
+        return self._prepare(name, arguments)()
+
+    def _prepare(self, name: str, arguments: dict[str, Any]) -> Callable[[], Any]:
         spec = self.operations[name]
         if name not in self.capabilities:
             raise NotOffered(name)
-        payload = {part.wire: to_wire(arguments[key], part.item)
-                   for key, part in spec.inputs.items() if arguments.get(key) is not None}
+        payload = self._zeep_values(name, {part.wire: to_wire(arguments[key], part.item)
+                                           for key, part in spec.inputs.items()
+                                           if arguments.get(key) is not None})
+        return lambda: self._exchange(name, spec, payload, arguments)
+
+    def _zeep_values(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
+        # Exactly what zeep does to a dict given for a complex element (ComplexType._create_object),
+        # done here rather than inside the send; zeep takes the built values as they are.
+        try:
+            children = dict(self._zeep.get_element(f"{{{TNS}}}{name}").type.elements)
+            return {wire: children[wire].type(**value) if isinstance(value, dict) else value
+                    for wire, value in payload.items()}
+        except zeep.exceptions.ValidationError as error:
+            raise PartnerError(f"{name}: {error.message}") from None
+
+    def _exchange(self, name: str, spec: OperationSpec, payload: dict[str, Any], arguments: dict[str, Any]):
         answer = self.retry.run(lambda: self._send(name, payload),
                                 safe=repeat_is_safe(name, arguments), what=name)
         out = spec.output
