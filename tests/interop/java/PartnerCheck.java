@@ -58,16 +58,17 @@ public final class PartnerCheck {
         Map<String, Object> results = new LinkedHashMap<>();
         for (Object item : (List<?>) request.get("steps")) {
             Map<?, ?> step = (Map<?, ?>) item;
-            results.put((String) step.get("label"),
-                        call(port, (String) step.get("operation"), (Map<?, ?>) resolve(step.get("args"), results)));
+            results.put((String) step.get("label"), call(port, (String) step.get("operation"), step.get("args"), results));
         }
         System.out.write(Json.write(results).getBytes(StandardCharsets.UTF_8));
         System.out.flush();
     }
 
-    static Map<String, Object> call(PartnerServicePortType port, String operation, Map<?, ?> args) {
+    static Map<String, Object> call(PartnerServicePortType port, String operation, Object stepArgs,
+                                    Map<String, Object> results) {
         Map<String, Object> outcome = new LinkedHashMap<>();
         try {
+            Map<?, ?> args = (Map<?, ?>) resolve(stepArgs, results);
             Method method = operation(operation);
             Parameter[] parameters = method.getParameters();
             Object[] values = new Object[parameters.length];
