@@ -22,7 +22,7 @@ from partner_service.app import create_app
 from partner_service.config import Settings
 
 from ..interop import envelopes
-from ..interop.drivers import STACKS, java_build
+from ..interop.drivers import JAVA_DRIVER, STACKS, java_build
 from ..interop.scenario import Setting, check_answers, check_stored, fault_code, refused_steps, steps
 from ..support import serve_in_thread
 
@@ -88,6 +88,16 @@ def test_wsimport_maps_optional_elements_to_plain_java_types():
         assert declaration in prospect
     assert "protected Integer clubId;" in (sources / "GetStaffList.java").read_text()
     assert "protected Boolean test;" in (sources / "SaveProspect.java").read_text()
+
+
+def test_the_documented_jaxws_handler_is_the_one_tested():
+    """docs/interop.md gives Java users the UsernameTokenHandler these tests run, word for word."""
+    def handler_class(text: str) -> str:
+        start = text.index("final class UsernameTokenHandler")
+        return text[start:text.index("\n}\n", start) + 2]
+
+    docs = (Path(__file__).parents[2] / "docs" / "interop.md").read_text()
+    assert handler_class(docs) == handler_class((JAVA_DRIVER / "UsernameTokenHandler.java").read_text())
 
 
 def test_jaxws_reads_a_validation_fault_and_its_field(service, world, uow_factory):
