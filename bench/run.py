@@ -144,6 +144,9 @@ def bench_engine(kind: str, workdir: Path, options, results: dict) -> None:
     with database(kind, workdir) as url:
         info = seed(url, staff=200)
         env = {"PARTNER_DATABASE_URL": url, "PARTNER_DATA_DIR": str(workdir), **info["env"]}
+        if options.replay_cache_url:  # a prefix per run: keys of earlier runs live on for 5 minutes
+            env.update(PARTNER_REPLAY_CACHE_URL=options.replay_cache_url,
+                       PARTNER_REPLAY_CACHE_PREFIX=f"partner-bench:{uuid.uuid4().hex[:8]}:")
         with gunicorn("bench.apps:service_app()", env, options, workdir / f"{kind}.log") as (port, master):
             _warm_connections(port, info, options.connections * 2)
             if "replies" not in results:
@@ -216,6 +219,7 @@ def main(argv=None) -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--push-records", type=int, default=10_000, help="0 skips the client push")
     parser.add_argument("--push-engine", default="postgresql")
+    parser.add_argument("--replay-cache-url", default="", help="redis://... : the served app's replay cache")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/<time>.json)")
     options = parser.parse_args(argv)
     options.engines = [e for e in options.engines.split(",") if e]
