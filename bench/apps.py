@@ -4,6 +4,7 @@ in each worker after the fork): the real service, and a canned reply (the ceilin
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 
@@ -12,7 +13,9 @@ def service_app():
     """The real app, WS-Security included, from ``PARTNER_*`` settings."""
     from partner_service.app import create_app
 
-    return create_app()
+    app = create_app()
+    gc.freeze()  # as deploy/gunicorn.conf.py's post_worker_init does
+    return app
 
 
 def canned_app():

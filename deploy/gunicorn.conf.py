@@ -6,6 +6,7 @@ come from PARTNER_* and PARTNER_CONFIG_FILE only). Change the service's settings
 file: every value here follows one of them (see deploy/README.md).
 """
 
+import gc
 import ssl
 
 from partner_service.entrypoints import metrics
@@ -58,6 +59,12 @@ def on_starting(server):
 
 def when_ready(server):
     server.log.info("partner-service serving %s", settings.summary())
+
+
+def post_worker_init(worker):
+    # What the worker built once (schemas, WSDL, mappers, modules) lives as long as it does:
+    # keep it out of every later garbage collection's scan.
+    gc.freeze()
 
 
 def child_exit(server, worker):

@@ -6,7 +6,6 @@ pool is shared between processes; nothing here runs at import time.
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable
 
 from spyne.server.wsgi import WsgiApplication
@@ -22,7 +21,7 @@ from .entrypoints.metrics import Metrics
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
-from .security import ws_security
+from .security import NonceStore, replay_cache, ws_security
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -38,15 +37,18 @@ def prepare_database(engine: Engine) -> None:
         raise RuntimeError("The database schema is not current: run `partner-service db upgrade`.")
 
 
-def database_ready(engine: Engine) -> Callable[[], bool]:
-    def ready() -> bool:
+def readiness(engine: Engine, nonces: NonceStore | None) -> Callable[[], str | None]:
+    """``/readyz``: the name of what cannot be reached (database, replay cache), or None."""
+    def unreachable() -> str | None:
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
-            return True
         except Exception:
-            return False
-    return ready
+            return "database"
+        if nonces is not None and not nonces.ping():
+            return "replay cache"
+        return None
+    return unreachable
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -56,9 +58,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or make_engine(settings.resolved_database_url())
     prepare_database(engine)
     sessions = session_factory(engine)
+    nonces = replay_cache(settings) if authenticate is None else None
     deps = Dependencies(uow=lambda: SqlAlchemyUnitOfWork(sessions),
                         authenticate=authenticate
-                        or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions)))
+                        or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions), nonces))
     soap_app = build_application(deps, settings.operations)
     template = canonical_wsdl(soap_app, DEFAULT_LOCATION)
     cache: dict[str, bytes] = {}
@@ -69,10 +72,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             cache[url] = template.replace(DEFAULT_LOCATION.encode(), url.encode())
         return cache.get(url) or template.replace(DEFAULT_LOCATION.encode(), url.encode())
 
-    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, database_ready(engine),
+    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
                       settings.max_body_bytes, Metrics() if settings.metrics else None)
     app.engine = engine
-    # What is built once per worker (schemas, WSDL, mappers, modules) lives as long as the
-    # process: keep it out of every later garbage collection's scan.
-    gc.freeze()
     return app

@@ -42,7 +42,10 @@ def replay_cache(settings: Settings) -> NonceStore | None:
     return RedisNonceCache(settings.replay_cache_url, settings.replay_cache_prefix)
 
 
-def ws_security(settings: Settings, uow_factory: Callable[[], object]) -> Callable[[list], Principal]:
-    """The ``authenticate`` hook of ``create_app``: SOAP header elements -> Principal."""
-    authenticator = Authenticator(secret_keeper(settings), auth_policy(settings), nonces=replay_cache(settings))
+def ws_security(settings: Settings, uow_factory: Callable[[], object],
+                nonces: NonceStore | None = None) -> Callable[[list], Principal]:
+    """The ``authenticate`` hook of ``create_app``: SOAP header elements -> Principal.
+
+    ``nonces``: the replay cache when it is not the database's table (``replay_cache``)."""
+    authenticator = Authenticator(secret_keeper(settings), auth_policy(settings), nonces=nonces)
     return header_authenticator(lambda token, now: authenticator.authenticate(uow_factory(), token, now))

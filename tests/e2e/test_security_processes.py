@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import redis
+import requests
 from argon2 import PasswordHasher
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
@@ -120,5 +121,7 @@ def test_an_unreachable_redis_refuses_with_server_unavailable(shared_database, t
         with servers(1, shared_database, tmp_path, replay_cache_url=redis_url) as (urls, username, password):
             body = envelope(GET_LEAD_SOURCES, security_xml(token_xml(username, password, digest=True)))
             answer = post(urls[0], body)
+            readyz = requests.get(f"{urls[0]}/readyz", timeout=10)
     assert answer.fault_code == "Server.Unavailable"
     assert "replay cache" in answer.fault_string and "Retry later" in answer.fault_string
+    assert (readyz.status_code, readyz.text) == (503, "replay cache unreachable\n")

@@ -45,6 +45,13 @@ class RedisNonceCache:
         except redis.RedisError as error:
             raise Unavailable(UNREACHABLE) from error
 
+    def ping(self) -> bool:
+        """Reachable now? (for ``/readyz``)"""
+        try:
+            return bool(self.client.ping())
+        except redis.RedisError:
+            return False
+
     def close(self) -> None:
         self.client.close()
 

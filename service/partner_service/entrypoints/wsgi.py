@@ -47,7 +47,7 @@ def _route(path: str) -> str:
 
 class PartnerWsgi:
     def __init__(self, soap: WsgiApplication, wsdl_for: Callable[[str], bytes],
-                 ready: Callable[[], bool], max_body_bytes: int, metrics: Metrics | None = None):
+                 ready: Callable[[], str | None], max_body_bytes: int, metrics: Metrics | None = None):
         self.soap = soap
         self.wsdl_for = wsdl_for
         self.ready = ready
@@ -81,9 +81,10 @@ class PartnerWsgi:
         if path == "/healthz":
             return self._text(start_response, "200 OK", "ok\n")
         if path == "/readyz":
-            if self.ready():
+            unreachable = self.ready()
+            if unreachable is None:
                 return self._text(start_response, "200 OK", "ready\n")
-            return self._text(start_response, "503 Service Unavailable", "database unreachable\n")
+            return self._text(start_response, "503 Service Unavailable", f"{unreachable} unreachable\n")
         if path.rstrip("/") != SOAP_PATH:
             return self._text(start_response, "404 Not Found", "not found; the endpoint is /soap\n")
         if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":

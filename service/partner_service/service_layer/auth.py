@@ -90,6 +90,7 @@ class NonceStore(Protocol):
     """A replay cache outside the unit of work (``adapters.redis_nonces.RedisNonceCache``)."""
 
     def remember(self, key: str, until: datetime, now: datetime) -> bool: ...
+    def ping(self) -> bool: ...
 
 
 class Authenticator:
