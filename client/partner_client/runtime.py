@@ -24,7 +24,7 @@ from zeep.wsse.username import UsernameToken
 from .capabilities import Capabilities, known_operations, operations_in_wsdl
 from .exceptions import NotOffered, PartnerError, ProtocolError
 from .faults import from_transport, from_zeep_fault
-from .ns import BINDING, BUNDLED_WSDL, TNS
+from .ns import BINDING, BUNDLED_WSDL
 from .retry import RetryPolicy, repeat_is_safe
 from .settings import ConnectionSettings
 from .transport import get, make_session, make_transport
@@ -99,11 +99,11 @@ class PartnerClientBase:
         return getattr(self, snake(operation))
 
     def prepare(self, operation: str, *args: Any, **kwargs: Any) -> Callable[[], Any]:
-        """The typed method's call with these arguments, its request values already built;
-        calling the result sends it (with the same retries) and answers what the method would.
+        """The typed method's call with these arguments, its envelope already built; calling
+        the result sends it (with the same retries) and answers what the method would.
 
-        Building zeep's values of a batch costs about as much as the exchange itself, so a
-        caller can build the next call while the previous one waits for its answer.
+        Building a batch's envelope costs about as much as the exchange itself, so a caller
+        can build the next call while the previous one waits for its answer.
         """
         bound = inspect.signature(self.method(operation)).bind(*args, **kwargs)
         bound.apply_defaults()
@@ -116,24 +116,17 @@ class PartnerClientBase:
         spec = self.operations[name]
         if name not in self.capabilities:
             raise NotOffered(name)
-        payload = self._zeep_values(name, {part.wire: to_wire(arguments[key], part.item)
-                                           for key, part in spec.inputs.items()
-                                           if arguments.get(key) is not None})
-        return lambda: self._exchange(name, spec, payload, arguments)
+        payload = {part.wire: to_wire(arguments[key], part.item)
+                   for key, part in spec.inputs.items() if arguments.get(key) is not None}
+        built = [self._envelope(name, payload)]  # the first attempt's; a repeat gets a fresh token
 
-    def _zeep_values(self, name: str, payload: dict[str, Any]) -> dict[str, Any]:
-        # Exactly what zeep does to a dict given for a complex element (ComplexType._create_object),
-        # done here rather than inside the send; zeep takes the built values as they are.
-        try:
-            children = dict(self._zeep.get_element(f"{{{TNS}}}{name}").type.elements)
-            return {wire: children[wire].type(**value) if isinstance(value, dict) else value
-                    for wire, value in payload.items()}
-        except zeep.exceptions.ValidationError as error:
-            raise PartnerError(f"{name}: {error.message}") from None
+        def attempt():
+            return self._send(name, built.pop() if built else self._envelope(name, payload))
 
-    def _exchange(self, name: str, spec: OperationSpec, payload: dict[str, Any], arguments: dict[str, Any]):
-        answer = self.retry.run(lambda: self._send(name, payload),
-                                safe=repeat_is_safe(name, arguments), what=name)
+        return lambda: self._exchange(name, spec, attempt, arguments)
+
+    def _exchange(self, name: str, spec: OperationSpec, attempt: Callable[[], Any], arguments: dict[str, Any]):
+        answer = self.retry.run(attempt, safe=repeat_is_safe(name, arguments), what=name)
         out = spec.output
         try:
             if out.many:
@@ -142,14 +135,25 @@ class PartnerClientBase:
         except (TypeError, ValueError) as error:
             raise ProtocolError(f"{name}: the answer does not match the contract ({error}).") from None
 
-    def _send(self, name: str, payload: dict[str, Any]) -> Any:
+    # zeep's own send (``zeep.wsdl.bindings.soap.SoapBinding.send``) in its two halves, so that
+    # the envelope (zeep's values, XML and UsernameToken) can be built before it is sent.
+    def _envelope(self, name: str, payload: dict[str, Any]) -> tuple[etree._Element, dict]:
         try:
-            return self._service[name](**payload)
+            return self._service._binding._create(name, (), payload, client=self._zeep,
+                                                  options=self._service._binding_options)
+        except zeep.exceptions.ValidationError as error:
+            # zeep refused to serialise the request: a bug of the caller, not of the wire.
+            raise PartnerError(f"{name}: {error.message}") from None
+
+    def _send(self, name: str, envelope: tuple[etree._Element, dict]) -> Any:
+        binding = self._service._binding
+        try:
+            response = self._zeep.transport.post_xml(self._service._binding_options["address"], *envelope)
+            return binding.process_reply(self._zeep, binding.get(name), response)
         except zeep.exceptions.Fault as fault:
             raise from_zeep_fault(fault) from None
         except (requests.RequestException, zeep.exceptions.TransportError,
                 zeep.exceptions.XMLSyntaxError, etree.XMLSyntaxError) as error:
             raise from_transport(error, name) from None
         except zeep.exceptions.ValidationError as error:
-            # zeep refused to serialise the request: a bug of the caller, not of the wire.
             raise PartnerError(f"{name}: {error.message}") from None
