@@ -115,7 +115,7 @@ def parse_record(line: int, row: dict[str, Any], default_club: int | None) -> Co
         return RecordProblem(line, connector_id, "club_id is required (the sheet lists several clubs)")
     values = {}
     for name in PERSON_FIELDS:
-        if _blank(row.get(name)):
+        if name not in row or _blank(row[name]):
             continue
         try:
             values[name] = _convert(name, row[name])

@@ -9,6 +9,7 @@ the contract's names, so a regenerated contract needs no change in this module.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import re
 from enum import Enum
 from typing import Any
@@ -60,18 +61,21 @@ def _fields(cls: type):
     return cached
 
 
+_PLAIN = frozenset({str, int, bool, float, datetime.date, datetime.datetime})  # sent as they are
+
+
 def to_wire(value: Any, item: str | None = None) -> Any:
     """A dataclass, list, enum or scalar as the dict/list/str zeep serialises; ``None``s left out."""
-    if value is None:
-        return None
+    if value is None or (item is None and type(value) in _PLAIN):
+        return value
     if item is not None:
         return {item: [to_wire(v) for v in value]}
     if dataclasses.is_dataclass(value):
         out = {}
         for name, wire, _type, sub_item, _max in _fields(type(value)):
-            converted = to_wire(getattr(value, name), sub_item)
-            if converted is not None:
-                out[wire] = converted
+            field_value = getattr(value, name)
+            if field_value is not None:  # most fields of a record are unset: no call for them
+                out[wire] = to_wire(field_value, sub_item)
         return out
     if isinstance(value, Enum):
         return value.value
