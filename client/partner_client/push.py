@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -86,7 +87,7 @@ class Pusher:
         # One batch at a time on the wire, each sent only after the previous one's links are
         # stored; but the next batch is read and built while the previous one waits for its answer.
         in_flight: _InFlight | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender, _prompt_handover():
             try:
                 for problems, batch in self._batches(records):
                     if in_flight and not in_flight.ids.isdisjoint(r.connector_id for r in batch):
@@ -253,6 +254,18 @@ class Pusher:
                 links.append(PersonLink(record.connector_id, result.id, user_type, record.club_id))
         self.store.link_people(links)
         self.progress(len(ready))
+
+
+@contextlib.contextmanager
+def _prompt_handover(seconds: float = 0.0005):
+    """While the sender waits for an answer, the building thread holds the GIL; by default
+    the sender would get it back only after 5 ms at each of its reads (about 10 % of a push)."""
+    before = sys.getswitchinterval()
+    sys.setswitchinterval(seconds)
+    try:
+        yield
+    finally:
+        sys.setswitchinterval(before)
 
 
 def _raise(error: Exception):
