@@ -8,8 +8,9 @@ keeps its partner ID. Prospects carry the linked owner and lead source, or none
 (seed, "Staff Synchronization": "with no staff owner").
 
 Batches (``SaveProspects``...) are used when the partner's WSDL offers them, single
-saves otherwise. The links of each batch are committed before the next is sent, so an
-interrupted push can simply be run again.
+saves otherwise. The links of each batch are committed as soon as its answer is in (while
+the next batch is on its way), and a save without an ``Id`` is keyed on ``ExternalId``
+(contract "Save semantics"), so an interrupted push can simply be run again.
 """
 
 from __future__ import annotations
@@ -84,8 +85,10 @@ class Pusher:
         self._sources: dict[str, str | None] = {}
 
     def push(self, records: Iterable[ConnectorRecord | RecordProblem]) -> PushReport:
-        # One batch at a time on the wire, each sent only after the previous one's links are
-        # stored; but the next batch is read and built while the previous one waits for its answer.
+        # One batch at a time on the wire, each sent once the previous one is answered; the next
+        # batch is read and built while the previous one waits for its answer, and sent while
+        # that answer's links are stored (a batch holding a connector ID of the one in flight
+        # waits for its links: it must carry the Ids).
         in_flight: _InFlight | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender, _prompt_handover():
             try:
@@ -93,12 +96,14 @@ class Pusher:
                     if in_flight and not in_flight.ids.isdisjoint(r.connector_id for r in batch):
                         in_flight = self._land(in_flight)  # this batch needs the Ids that one brings
                     staged = self._stage(problems, batch)
-                    if in_flight:
-                        in_flight = self._land(in_flight)
-                    self._count_staged(staged)
-                    if staged.ready:
+                    answered = (in_flight.ready, in_flight.answer.result()) if in_flight else None
+                    in_flight = None
+                    if staged.ready:  # sent while the previous answer's links are being stored
                         in_flight = _InFlight(sender.submit(self._send, staged), staged.ready,
                                               {r.connector_id for r, _ in staged.ready})
+                    if answered:
+                        self._remember(*answered)
+                    self._count_staged(staged)
                 if in_flight:
                     in_flight = self._land(in_flight)
             except Aborted as stop:
