@@ -18,7 +18,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
-import sys
 from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -90,7 +89,7 @@ class Pusher:
         # that answer's links are stored (a batch holding a connector ID of the one in flight
         # waits for its links: it must carry the Ids).
         in_flight: _InFlight | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender, _prompt_handover():
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender:
             try:
                 for problems, batch in self._batches(records):
                     if in_flight and not in_flight.ids.isdisjoint(r.connector_id for r in batch):
@@ -259,18 +258,6 @@ class Pusher:
                 links.append(PersonLink(record.connector_id, result.id, user_type, record.club_id))
         self.store.link_people(links)
         self.progress(len(ready))
-
-
-@contextlib.contextmanager
-def _prompt_handover(seconds: float = 0.0005):
-    """While the sender waits for an answer, the building thread holds the GIL; by default
-    the sender would get it back only after 5 ms at each of its reads (about 10 % of a push)."""
-    before = sys.getswitchinterval()
-    sys.setswitchinterval(seconds)
-    try:
-        yield
-    finally:
-        sys.setswitchinterval(before)
 
 
 def _raise(error: Exception):

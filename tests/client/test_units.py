@@ -163,3 +163,14 @@ def test_records_parse_types_and_report_problems():
                        ({"connector_id": "1", "user_type": "staff", "club_id": 1}, "user_type")]:
         problem = parse_record(1, row, None)
         assert isinstance(problem, RecordProblem) and words in problem.message
+
+
+def test_the_push_command_restores_the_interpreters_switch_interval():
+    import sys
+
+    from partner_client.cli import prompt_handover
+
+    before = sys.getswitchinterval()
+    with prompt_handover(0.0005):
+        assert sys.getswitchinterval() == 0.0005
+    assert sys.getswitchinterval() == before
