@@ -15,7 +15,6 @@ from .adapters import migrate
 from .adapters.db import make_engine
 from .adapters.orm import start_mappers
 from .config import Settings
-from .domain.errors import SecurityRefused
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
 from .entrypoints.soap.application import Dependencies, build_application
@@ -23,10 +22,6 @@ from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
-
-
-def refuse_all(_header) -> Principal:
-    raise SecurityRefused("InvalidSecurity", "No authenticator is configured.")
 
 
 def prepare_database(engine: Engine) -> None:

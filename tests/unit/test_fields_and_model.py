@@ -7,7 +7,6 @@ from partner_service.adapters.repository import parse_id
 from partner_service.domain.fields import (
     ALL_FIELDS,
     PERSON_FIELDS,
-    PERSON_WIRE_NAMES,
     PROSPECT_FIELDS,
     UserType,
     fields_for,
@@ -27,7 +26,6 @@ def test_the_contract_person_fields_in_contract_order():
 def test_wire_and_attribute_names_are_unique():
     assert len(ALL_FIELDS) == len(PROSPECT_FIELDS)
     assert len({f.attr for f in PROSPECT_FIELDS}) == len(PROSPECT_FIELDS)
-    assert {f.wire for f in PERSON_FIELDS} == PERSON_WIRE_NAMES
 
 
 def test_only_the_names_are_required_and_everything_else_clearable():

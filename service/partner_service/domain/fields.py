@@ -95,7 +95,6 @@ PROSPECT_FIELDS: tuple[FieldSpec, ...] = PERSON_FIELDS + (
 )
 
 ALL_FIELDS: dict[str, FieldSpec] = {f.wire: f for f in PROSPECT_FIELDS}
-PERSON_WIRE_NAMES = frozenset(f.wire for f in PERSON_FIELDS)
 
 ID_MAX_LENGTH = 20
 EXTERNAL_ID_MAX_LENGTH = 100
