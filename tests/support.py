@@ -42,6 +42,13 @@ class UsernameOnly:
     def __init__(self, principals: dict[str, Principal]):
         self.principals = principals
 
+    def open(self, header):
+        """As ``HeaderAuthenticator.open``: nothing to admit, None for a token it refuses."""
+        try:
+            return self(header), None
+        except SecurityRefused:
+            return None
+
     def __call__(self, header) -> Principal:
         for element in header:
             for username in element.iter(f"{{{WSSE}}}Username"):

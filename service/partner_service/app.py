@@ -18,6 +18,7 @@ from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
 from .entrypoints.soap.application import Dependencies, build_application
+from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
@@ -67,7 +68,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
             cache[url] = template.replace(DEFAULT_LOCATION.encode(), url.encode())
         return cache.get(url) or template.replace(DEFAULT_LOCATION.encode(), url.encode())
 
+    # The hot path beside spyne, for an authenticate hook that can check a token without writing.
+    opener = getattr(deps.authenticate, "open", None)
+    single_saves = SingleSaves(soap_app, opener, deps.uow) if opener is not None else None
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
-                      settings.max_body_bytes, Metrics() if settings.metrics else None)
+                      settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves)
     app.engine = engine
     return app

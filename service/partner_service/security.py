@@ -14,8 +14,7 @@ from .adapters.redis_nonces import RedisNonceCache
 from .adapters.secrets import SecretKeeper, load_key
 from .config import Settings
 from .domain.credentials import AuthPolicy
-from .domain.model import Principal
-from .entrypoints.soap.wsse import header_authenticator
+from .entrypoints.soap.wsse import HeaderAuthenticator
 from .service_layer.auth import Authenticator, NonceStore
 
 
@@ -43,9 +42,9 @@ def replay_cache(settings: Settings) -> NonceStore | None:
 
 
 def ws_security(settings: Settings, uow_factory: Callable[[], object],
-                nonces: NonceStore | None = None) -> Callable[[list], Principal]:
+                nonces: NonceStore | None = None) -> HeaderAuthenticator:
     """The ``authenticate`` hook of ``create_app``: SOAP header elements -> Principal.
 
     ``nonces``: the replay cache when it is not the database's table (``replay_cache``)."""
     authenticator = Authenticator(secret_keeper(settings), auth_policy(settings), nonces=nonces)
-    return header_authenticator(lambda token, now: authenticator.authenticate(uow_factory(), token, now))
+    return HeaderAuthenticator(authenticator, uow_factory)

@@ -10,7 +10,7 @@ import pytest
 from partner_client import ConnectionSettings, LinkStore, PartnerClient
 from partner_service.app import create_app
 from partner_service.config import Settings
-from partner_service.entrypoints.wsgi import fault_envelope
+from partner_service.entrypoints.soap.faults import fault_document
 from spyne.model.fault import Fault
 
 from ..support import UsernameOnly, serve_in_thread
@@ -87,7 +87,7 @@ class FailsOnPurpose:
             return []
         if step == "unavailable":
             environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
-            body = fault_envelope(Fault("Server.Unavailable", "The database is unavailable; retry later."))
+            body = fault_document(Fault("Server.Unavailable", "The database is unavailable; retry later."))
             start_response("500 Internal Server Error", [("Content-Type", "text/xml; charset=utf-8"),
                                                          ("Content-Length", str(len(body)))])
             return [body]

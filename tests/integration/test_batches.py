@@ -18,7 +18,7 @@ from partner_service.domain.model import Principal
 from partner_service.domain.people import PersonChanges
 from partner_service.service_layer import lead_sources, tenants
 from partner_service.service_layer import people as people_service
-from partner_service.service_layer.people import _failed
+from partner_service.service_layer.planning import failed as _failed
 from sqlalchemy import event, func, select
 
 OLD = datetime(2026, 1, 1, 12, 0, 0)

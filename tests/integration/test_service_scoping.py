@@ -8,7 +8,7 @@ from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Principal
 from partner_service.domain.people import PersonChanges
 from partner_service.service_layer import staff, tenants
-from partner_service.service_layer.people import save_person
+from partner_service.service_layer.people import save_people, save_person
 
 PETE = {"FirstName": "Pete", "LastName": "Prospect"}
 
@@ -46,6 +46,18 @@ def test_a_limited_credential_may_not_change_or_pull_in_a_person_of_another_club
     changes = PersonChanges(values={"City": "Moved"}, **{key: person_id if key == "id" else "S-1"})
     with pytest.raises(Forbidden):
         save_person(uow_factory(), limited, mine, UserType.MEMBER, changes)
+    assert stored_club(uow_factory, world, person_id) == theirs
+
+
+@pytest.mark.parametrize("key", ["id", "external_id"])
+def test_a_limited_credentials_batch_fails_a_person_of_another_club_and_saves_the_rest(
+        scoped, uow_factory, world, key):
+    limited, mine, theirs, person_id = scoped
+    outcomes = save_people(uow_factory(), limited, mine, UserType.MEMBER, [
+        PersonChanges(values={"City": "Moved"}, **{key: person_id if key == "id" else "S-1"}),
+        PersonChanges(values=dict(PETE), external_id="S-2")])
+    assert [(o.action, o.error and o.error.code) for o in outcomes] == [
+        (Action.FAILED, "Client.Forbidden"), (Action.INSERTED, None)]
     assert stored_club(uow_factory, world, person_id) == theirs
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import itertools
 from contextlib import contextmanager
+from types import SimpleNamespace
 
+from partner_service.adapters.people_rows import PERSON_COLUMNS
 from partner_service.adapters.repository import parse_id
-from partner_service.domain.model import Club, LeadSource, Person, Staff, lead_source_key
+from partner_service.domain.model import Club, LeadSource, Staff, lead_source_key
 
 
 class _Store:
@@ -30,9 +32,42 @@ class _Store:
         return [i for i in self.items.values() if i.client_id == client_id]
 
 
-class FakePeople(_Store):
-    def by_external_id(self, client_id: int, external_id: str, lock: bool = True) -> Person | None:
-        return next((p for p in self.of(client_id) if p.external_id == external_id), None)
+class FakePeopleRows(_Store):
+    """``adapters.people_rows.PeopleRows`` over a dict: rows as namespaces, history as a list."""
+
+    def __init__(self, uow: FakeUnitOfWork):
+        super().__init__()
+        self.uow = uow
+        self.history: list[dict] = []
+
+    def begin_batch(self, client_id: int, external_ids) -> None:
+        pass
+
+    def load(self, client_id: int, ids, external_ids) -> list[dict]:
+        ids, external_ids = set(ids), set(external_ids)
+        return [{"id": p.id, **{c: getattr(p, c) for c in PERSON_COLUMNS}} for p in self.of(client_id)
+                if p.id in ids or p.external_id in external_ids]
+
+    def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
+        store = {"staff": self.uow.staff, "lead_sources": self.uow.lead_sources}[table]
+        return {i for i in ids if store.get(client_id, i) is not None}
+
+    def insert(self, rows: list[dict]) -> list[int]:
+        added = [SimpleNamespace(**row) for row in rows]
+        for row in added:
+            self.add(row)
+        return [row.id for row in added]
+
+    def update(self, changes: dict[int, dict]) -> None:
+        for row_id, values in changes.items():
+            vars(self.items[row_id]).update(values)
+
+    def clear_external_ids(self, ids) -> None:
+        for row_id in ids:
+            self.items[row_id].external_id = None
+
+    def add_history(self, entries: list[dict]) -> None:
+        self.history.extend(entries)
 
 
 class FakeClubs(_Store):
@@ -62,7 +97,7 @@ class FakeLeadSources(_Store):
 
 class FakeUnitOfWork:
     def __init__(self):
-        self.people = FakePeople()
+        self.people = self.people_rows = FakePeopleRows(self)
         self.clubs = FakeClubs()
         self.staff = FakeStaff()
         self.lead_sources = FakeLeadSources()

@@ -167,3 +167,16 @@ def test_a_credential_limited_to_one_club_may_not_touch_a_person_of_another(uow)
         with pytest.raises(Forbidden):
             save(uow, values={"City": "Moved"}, principal=limited, **key)
     assert uow.people.items[int(elsewhere.id)].club_id == 2
+
+
+def test_a_batch_of_a_club_limited_credential_fails_the_records_of_another_club_alone(uow):
+    elsewhere = save(uow, club_id=2, external_id="X9")
+    limited = Principal(ACME, club_ids=frozenset({1}))
+    outcomes = people.save_people(uow, limited, 1, UserType.PROSPECT, [
+        PersonChanges({"City": "Moved"}, id=elsewhere.id),
+        PersonChanges({"City": "Moved"}, external_id="X9"),
+        PersonChanges(dict(PETE), external_id="N1")])
+    assert [(o.action, o.error.code if o.error else None) for o in outcomes] == [
+        (Action.FAILED, "Client.Forbidden"), (Action.FAILED, "Client.Forbidden"), (Action.INSERTED, None)]
+    stored = uow.people.items[int(elsewhere.id)]
+    assert (stored.club_id, stored.city) == (2, None)

@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -49,7 +49,13 @@ class CredentialRepository:
         return list(self.session.scalars(query))
 
 
-_INSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+# Built once: constructing and keying these per request cost more than running them.
+_REMEMBER = {name: insert(seen_nonces).values(key=bindparam("key"), expires_at=bindparam("until"))
+             .on_conflict_do_nothing(index_elements=[seen_nonces.c.key]).returning(seen_nonces.c.key)
+             for name, insert in {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.items()}
+_TAKE_OVER = (seen_nonces.update().where(seen_nonces.c.key == bindparam("nonce_key"),
+                                         seen_nonces.c.expires_at <= bindparam("now"))
+              .values(expires_at=bindparam("until")))
 
 
 class NonceCache:
@@ -67,17 +73,13 @@ class NonceCache:
         # ON CONFLICT DO NOTHING instead of a savepoint around a plain INSERT: the same answer
         # (a racing insert of the key is waited for, then counts as seen) in one round trip
         # instead of three, on every authenticated request.
-        dialect_insert = _INSERTS[self.session.get_bind().dialect.name]
-        fresh = self.session.execute(dialect_insert(seen_nonces).values(key=key, expires_at=until)
-                                     .on_conflict_do_nothing(index_elements=[seen_nonces.c.key])
-                                     .returning(seen_nonces.c.key)).first()
+        connection = self.session.connection()
+        fresh = connection.execute(_REMEMBER[connection.dialect.name], {"key": key, "until": until}).first()
         if fresh is not None:
             return True
         # Seen before. A leftover whose time is over (not yet purged) may be taken over,
         # atomically, so two racing takers still get one True between them.
-        taken = self.session.execute(seen_nonces.update()
-                                     .where(seen_nonces.c.key == key, seen_nonces.c.expires_at <= now)
-                                     .values(expires_at=until))
+        taken = connection.execute(_TAKE_OVER, {"nonce_key": key, "now": now, "until": until})
         return taken.rowcount == 1
 
     def _maybe_purge(self, now: datetime) -> None:

@@ -8,6 +8,7 @@ Rows travel as plain dicts keyed by column name; no ORM identity map is involved
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,6 +30,31 @@ REFERENCE_TABLES: dict[str, Table] = {"staff": staff, "lead_sources": lead_sourc
 _BEGIN_BATCH = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
                     "count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
 _SET_PREFIX = "set_"  # bind names must differ from column names in UPDATE ... SET
+# Below this many rows a plain INSERT costs less than setting up a COPY.
+_COPY_FROM_ROWS = 8
+
+
+def _load_one(by_id: bool, by_external_id: bool):
+    matches = ([people.c.id == bindparam("row_id")] if by_id else []) + (
+        [people.c.external_id == bindparam("external_id")] if by_external_id else [])
+    return (select(people).where(people.c.client_id == bindparam("client_id"), or_(*matches))
+            .order_by(people.c.id).with_for_update())
+
+
+_LOAD_ONE = {(by_id, by_external_id): _load_one(by_id, by_external_id)
+             for by_id in (False, True) for by_external_id in (False, True) if by_id or by_external_id}
+_INSERT_ONE = insert(people).returning(people.c.id)
+
+
+@functools.lru_cache(maxsize=8)
+def _insert_statement(table: Table):
+    return insert(table)
+
+
+@functools.lru_cache(maxsize=256)  # one per set of changed columns: a few kinds of save repeat
+def _update_statement(columns: tuple[str, ...]):
+    return (update(people).where(people.c.id == bindparam("row_id"))
+            .values({c: bindparam(_SET_PREFIX + c) for c in columns}))
 
 
 class PeopleRows:
@@ -42,6 +68,15 @@ class PeopleRows:
         """Every row of the client with one of these IDs or ExternalIds, in one SELECT ... FOR UPDATE."""
         ids, external_ids = sorted(set(ids)), sorted(set(external_ids))
         matches = []
+        if len(ids) <= 1 and len(external_ids) <= 1:
+            # One record (every single save): plain equalities, which any plan serves by index,
+            # in a statement built once (building and keying it cost more than running it).
+            if not ids and not external_ids:
+                return []
+            parameters = {"client_id": client_id, "row_id": (ids or [None])[0],
+                          "external_id": (external_ids or [None])[0]}
+            return [dict(row) for row in self._execute(_LOAD_ONE[bool(ids), bool(external_ids)],
+                                                       parameters).mappings()]
         if self.session.connection().dialect.name == "postgresql":
             # One array parameter, not 200: PostgreSQL probes the (client_id, external_id)
             # index for it even before its statistics catch up with a fast-growing table,
@@ -97,6 +132,8 @@ class PeopleRows:
         """
         if not rows:
             return []
+        if len(rows) == 1:  # a single save: one statement, the database names the row
+            return [self._execute(_INSERT_ONE, rows[0]).scalar_one()]
         ids = self._new_ids(len(rows))
         self._insert_rows(people, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
@@ -104,8 +141,8 @@ class PeopleRows:
     def _insert_rows(self, table: Table, rows: list[dict]) -> None:
         """PostgreSQL: one COPY (a round trip, no per-row statement); elsewhere an executemany."""
         connection = self.session.connection()
-        if connection.dialect.name != "postgresql":
-            self._execute(insert(table), rows)
+        if connection.dialect.name != "postgresql" or len(rows) < _COPY_FROM_ROWS:
+            self._execute(_insert_statement(table), rows)
             return
         columns = [c.name for c in table.columns if c.name in rows[0]]
         # Enumerations are stored by value, as the ORM's Enum columns store them.
@@ -142,9 +179,7 @@ class PeopleRows:
             groups[columns].append({"row_id": row_id,
                                     **{_SET_PREFIX + c: values[c] for c in columns}})
         for columns, parameters in groups.items():
-            statement = (update(people).where(people.c.id == bindparam("row_id"))
-                         .values({c: bindparam(_SET_PREFIX + c) for c in columns}))
-            self._execute(statement, parameters)
+            self._execute(_update_statement(columns), parameters)
 
     def add_history(self, entries: list[dict]) -> None:
         """Insert user-type history lines (``person_id``, ``from_type``, ``to_type``, ``changed_at``)."""

@@ -59,6 +59,9 @@ def _checked(key: bytes, source: str) -> bytes:
     return key
 
 
+_UNSEALED_MAX = 1024
+
+
 class SecretKeeper:
     """Makes ``SecretRecord``s from passwords and checks passwords against them."""
 
@@ -70,15 +73,24 @@ class SecretKeeper:
         self._dummy_secret = random.token_urlsafe(24)
         # Keys the verification cache; fresh per process so a cache key means nothing elsewhere.
         self._cache_key = random.token_bytes(32)
+        self._unsealed: dict[bytes, str] = {}
 
     def seal(self, password: str) -> SecretRecord:
         return SecretRecord(self._hasher.hash(password), self._fernet.encrypt(password.encode("utf-8")))
 
     def unseal(self, record: SecretRecord) -> str:
-        try:
-            return self._fernet.decrypt(record.sealed).decode("utf-8")
-        except InvalidToken:
-            raise SecretKeyError("a stored secret does not open with this server key") from None
+        # Every PasswordDigest check needs the secret; decrypting it each time cost more than
+        # the rest of the check. Held as long as the key is: in this process's memory.
+        secret = self._unsealed.get(record.sealed)
+        if secret is None:
+            try:
+                secret = self._fernet.decrypt(record.sealed).decode("utf-8")
+            except InvalidToken:
+                raise SecretKeyError("a stored secret does not open with this server key") from None
+            if len(self._unsealed) >= _UNSEALED_MAX:
+                self._unsealed.clear()
+            self._unsealed[record.sealed] = secret
+        return secret
 
     def verify_text(self, record: SecretRecord | None, password: str) -> bool:
         try:

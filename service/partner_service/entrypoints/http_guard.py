@@ -7,6 +7,7 @@ A SOAP 1.1 request is ``text/xml`` (WS-I Basic Profile R1140), in UTF-8 or UTF-1
 
 from __future__ import annotations
 
+import functools
 import io
 from email.message import Message
 
@@ -21,7 +22,9 @@ _UNSUPPORTED = "415 Unsupported Media Type"
 _DRAIN_FACTOR = 8
 
 
-def _media_type(content_type: str) -> tuple[str, str | None]:
+@functools.lru_cache(maxsize=64)  # callers send the same few Content-Types on every request
+def media_type(content_type: str) -> tuple[str, str | None]:
+    """``(media type, charset or None)`` of a Content-Type header."""
     header = Message()
     header["Content-Type"] = content_type
     charset = header.get_param("charset")
@@ -61,11 +64,11 @@ def _body_length(environ, max_body_bytes: int) -> int | None:
 
 def request_refusal(environ, max_body_bytes: int) -> tuple[str, Fault] | None:
     """``(status, fault)`` when a POST to /soap cannot be a SOAP 1.1 request; None when it may be."""
-    media_type, charset = _media_type(environ.get("CONTENT_TYPE") or "")
-    if media_type == SOAP12_MEDIA_TYPE:
+    kind, charset = media_type(environ.get("CONTENT_TYPE") or "")
+    if kind == SOAP12_MEDIA_TYPE:
         return _UNSUPPORTED, Fault("VersionMismatch", "application/soap+xml is SOAP 1.2; this endpoint "
                                                       "speaks SOAP 1.1 (Content-Type: text/xml).")
-    if media_type != SOAP11_MEDIA_TYPE or (charset is not None and charset.lower() not in _CHARSETS):
+    if kind != SOAP11_MEDIA_TYPE or (charset is not None and charset.lower() not in _CHARSETS):
         return _UNSUPPORTED, Fault("Client", "The Content-Type must be text/xml; charset=utf-8 "
                                              "(a SOAP 1.1 envelope in UTF-8 or UTF-16).")
     length = _body_length(environ, max_body_bytes)

@@ -6,36 +6,24 @@ request is logged once and counted (``request_log``, ``metrics``).
 
 from __future__ import annotations
 
+import io
 import logging
 from collections.abc import Callable
 
-from lxml import etree
 from spyne.model.fault import Fault
 from spyne.server.wsgi import WsgiApplication
 
-from .http_guard import request_refusal
+from .http_guard import media_type, request_refusal
 from .metrics import Metrics
 from .request_log import RequestRecord, fault_code, observe_spyne
-from .soap.faults import server_fault
-from .soap.namespaces import SOAP11_ENV
+from .soap.faults import fault_document, server_fault
+from .soap.single_saves import SingleSaves
 
 log = logging.getLogger("partner_service.wsgi")
 
 SOAP_PATH = "/soap"
 _XML = [("Content-Type", "text/xml; charset=utf-8")]
 _TEXT = [("Content-Type", "text/plain; charset=utf-8")]
-
-
-def fault_envelope(fault: Fault) -> bytes:
-    """A SOAP 1.1 fault built without spyne, for errors outside a spyne request."""
-    envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
-    body = etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body")
-    node = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
-    etree.SubElement(node, "faultcode").text = f"soap11env:{fault.faultcode}"
-    etree.SubElement(node, "faultstring").text = fault.faultstring
-    if fault.detail is not None:
-        etree.SubElement(node, "detail").append(fault.detail)
-    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
 
 
 def _route(path: str) -> str:
@@ -47,12 +35,14 @@ def _route(path: str) -> str:
 
 class PartnerWsgi:
     def __init__(self, soap: WsgiApplication, wsdl_for: Callable[[str], bytes],
-                 ready: Callable[[], str | None], max_body_bytes: int, metrics: Metrics | None = None):
+                 ready: Callable[[], str | None], max_body_bytes: int, metrics: Metrics | None = None,
+                 single_saves: SingleSaves | None = None):
         self.soap = soap
         self.wsdl_for = wsdl_for
         self.ready = ready
         self.max_body_bytes = max_body_bytes
         self.metrics = metrics
+        self.single_saves = single_saves
         operations = frozenset(key.split("}", 1)[-1] for key in soap.app.interface.service_method_map)
         observe_spyne(soap.app, operations)
 
@@ -100,9 +90,23 @@ class PartnerWsgi:
             return self._fault(start_response, *refusal, record)
         record.bytes_in = int(environ.get("CONTENT_LENGTH") or 0)
         try:
+            if self.single_saves is not None:
+                answered = self._single_save(environ, start_response, record)
+                if answered is not None:
+                    return answered
             return list(self.soap(environ, start_response))
         except Exception as exc:
             return self._fault(start_response, "500 Internal Server Error", server_fault(exc), record)
+
+    def _single_save(self, environ, start_response, record: RequestRecord):
+        body = environ["wsgi.input"].read(record.bytes_in)
+        environ["wsgi.input"] = io.BytesIO(body)  # for spyne, when it answers after all
+        answered = self.single_saves.handle(body, media_type(environ.get("CONTENT_TYPE") or "")[1], record)
+        if answered is None:
+            return None
+        status, reply = answered
+        start_response(status, _XML + [("Content-Length", str(len(reply)))])
+        return [reply]
 
     @staticmethod
     def _request_url(environ) -> str:
@@ -120,6 +124,6 @@ class PartnerWsgi:
     def _fault(start_response, status, fault, record: RequestRecord | None = None):
         if record is not None:
             record.failed(fault_code(fault))
-        body = fault_envelope(fault)
+        body = fault_document(fault)
         start_response(status, _XML + [("Content-Length", str(len(body)))])
         return [body]

@@ -107,6 +107,32 @@ class Authenticator:
         self._verified = _Bounded(cache_size)   # HMAC of a good text check -> True
 
     def authenticate(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Principal:
+        credential, opened = self._open(uow, token, now)
+        if not opened:
+            if credential is not None and credential.active and not credential.is_locked(now):
+                self._record(uow, credential.id, lambda c: c.register_failure(now, self.policy))
+            raise SecurityRefused("FailedAuthentication", FAILED)
+        self._accept(uow, credential, token, now)
+        return credential.principal()
+
+    def check(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Credential | None:
+        """The credential the token opens, or None; writes nothing (no nonce, no failure count).
+
+        For a caller that then does ``admit`` inside its own transaction; on None it must still
+        ``authenticate`` (which counts the failure and raises)."""
+        credential, opened = self._open(uow, token, now)
+        return credential if opened else None
+
+    def admit(self, uow: UnitOfWork, credential: Credential, token: UsernameToken, now: datetime) -> None:
+        """What ``authenticate`` writes for a token that opened, inside the caller's open unit of
+        work (committed with it): the nonce, and the credential's last use once a minute."""
+        if token.nonce is not None:
+            self._remember(self.nonces or uow.nonces, credential, token, now)
+        if credential.needs_bookkeeping(now):
+            uow.credentials.get(credential.id).register_success(now)
+            credential.register_success(now)  # the cached copy too, to write once a minute
+
+    def _open(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> tuple[Credential | None, bool]:
         check_freshness(token, now, self.policy)
         credential, cached = self._credential(uow, token.username)
         opened = self._opens(credential, token, now)
@@ -114,12 +140,7 @@ class Authenticator:
             # The cached row may predate a rotation or a new credential: ask the database once more.
             credential, _ = self._credential(uow, token.username, fresh=True)
             opened = self._opens(credential, token, now)
-        if not opened:
-            if credential is not None and credential.active and not credential.is_locked(now):
-                self._record(uow, credential.id, lambda c: c.register_failure(now, self.policy))
-            raise SecurityRefused("FailedAuthentication", FAILED)
-        self._accept(uow, credential, token, now)
-        return credential.principal()
+        return credential, opened
 
     def _opens(self, credential: Credential | None, token: UsernameToken, now: datetime) -> bool:
         usable = credential is not None and credential.active
@@ -182,18 +203,14 @@ class Authenticator:
     # --- success -------------------------------------------------------------------------
 
     def _accept(self, uow: UnitOfWork, credential: Credential, token: UsernameToken, now: datetime) -> None:
-        if token.nonce is not None and self.nonces is not None:
-            self._remember(self.nonces, credential, token, now)  # Redis: no transaction needed
-        nonce_in_database = token.nonce is not None and self.nonces is None
-        if not nonce_in_database and not credential.needs_bookkeeping(now):
+        if self.nonces is not None and not credential.needs_bookkeeping(now):
+            if token.nonce is not None:
+                self._remember(self.nonces, credential, token, now)  # Redis: no transaction needed
+            return
+        if token.nonce is None and not credential.needs_bookkeeping(now):
             return  # nothing to write: no transaction at all
         with uow:
-            if nonce_in_database:
-                self._remember(uow.nonces, credential, token, now)
-            if credential.needs_bookkeeping(now):
-                stored = uow.credentials.get(credential.id)
-                stored.register_success(now)
-                credential.register_success(now)  # the cached copy too, to write once a minute
+            self.admit(uow, credential, token, now)
             uow.commit()
 
     def _remember(self, nonces: NonceStore, credential: Credential, token: UsernameToken,

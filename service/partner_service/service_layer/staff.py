@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..domain.errors import NotFound, ValidationError
 from ..domain.model import Principal, Staff
-from .people import club_in_scope
+from .planning import club_in_scope
 from .results import StaffView
 from .unit_of_work import UnitOfWork
 

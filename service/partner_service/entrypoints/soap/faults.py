@@ -14,7 +14,7 @@ from lxml import etree
 from spyne.model.fault import Fault
 
 from ...domain.errors import DomainError, SecurityRefused
-from .namespaces import TNS, WSSE
+from .namespaces import SOAP11_ENV, TNS, WSSE
 
 log = logging.getLogger("partner_service.faults")
 
@@ -53,3 +53,20 @@ def server_fault(exc: BaseException | None = None) -> Fault:
     return Fault(faultcode="Server",
                  faultstring=f"Internal error; quote correlation ID {correlation_id} to the operator.",
                  detail=_detail(correlation_id=correlation_id))
+
+
+def fault_document(fault: Fault) -> bytes:
+    """A whole SOAP 1.1 fault envelope, as spyne writes one (``PartnerSoap11.fault_to_parent``),
+    for answers given outside a spyne request."""
+    envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
+    body = etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body")
+    node = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
+    code = str(fault.faultcode)
+    if code.startswith(f"{{{WSSE}}}"):
+        etree.SubElement(node, "faultcode", nsmap={"wsse": WSSE}).text = f"wsse:{code.split('}', 1)[1]}"
+    else:
+        etree.SubElement(node, "faultcode").text = f"soap11env:{code}"
+    etree.SubElement(node, "faultstring").text = fault.faultstring
+    if fault.detail is not None:
+        etree.SubElement(node, "detail").append(fault.detail)
+    return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")

@@ -67,7 +67,7 @@ def parse_utc(text: str, name: str) -> datetime:
         raise _invalid(f"{name} must be a UTC xsd:dateTime ending in Z or +00:00.")
     fraction = (match.group(2) or ".0")[1:7].ljust(6, "0")
     try:
-        moment = datetime.strptime(match.group(1), "%Y-%m-%dT%H:%M:%S")
+        moment = datetime.fromisoformat(match.group(1))  # the pattern leaves only that one format
     except ValueError:
         raise _invalid(f"{name} is not a valid date and time.") from None
     return moment.replace(microsecond=int(fraction))
@@ -158,14 +158,29 @@ def parse_security(header: list) -> UsernameToken:
                          expires=expires, timestamp_created=stamp_created)
 
 
-def header_authenticator(authenticate: Callable[[UsernameToken, datetime], Principal],
-                         clock: Callable[[], datetime] | None = None) -> Callable[[list], Principal]:
-    """The protocol's hook: header elements -> Principal, via ``authenticate(token, now)``."""
-    clock = clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
+class HeaderAuthenticator:
+    """The protocol's hook (header elements -> Principal) over ``service_layer.auth.Authenticator``.
 
-    def hook(header: list) -> Principal:
-        return authenticate(parse_security(header), clock())
-    return hook
+    ``open`` is the same check without writing anything: ``(principal, admit)`` for a token
+    that opens, where ``admit(uow)`` does the check's writes (the nonce) inside the caller's
+    unit of work; None for any other token (then call the hook, which refuses it properly).
+    """
+
+    def __init__(self, authenticator, uow_factory: Callable[[], object],
+                 clock: Callable[[], datetime] | None = None):
+        self.authenticator = authenticator
+        self.uow_factory = uow_factory
+        self.clock = clock or (lambda: datetime.now(UTC).replace(tzinfo=None))
+
+    def __call__(self, header: list) -> Principal:
+        return self.authenticator.authenticate(self.uow_factory(), parse_security(header), self.clock())
+
+    def open(self, header: list) -> tuple[Principal, Callable[[object], None]] | None:
+        token, now = parse_security(header), self.clock()
+        credential = self.authenticator.check(self.uow_factory(), token, now)
+        if credential is None:
+            return None
+        return credential.principal(), lambda uow: self.authenticator.admit(uow, credential, token, now)
 
 
-__all__ = ["BASE64_BINARY", "PASSWORD_TYPES", "header_authenticator", "parse_security", "parse_utc"]
+__all__ = ["BASE64_BINARY", "PASSWORD_TYPES", "HeaderAuthenticator", "parse_security", "parse_utc"]

@@ -1,9 +1,10 @@
-"""Batch saves as set-based database work, with every single-save rule holding per record.
+"""The save rules over rows: one record or a batch, planned in memory, written set-based.
 
-A batch is planned in memory over rows loaded with one SELECT: each record is checked and
-merged in input order against the state the records before it left, exactly as if they
-were saved one after another (so two records with one ExternalId insert once, then update).
-Then the plan is written with a few statements (see ``adapters/people_rows.py``).
+The rows a save touches are loaded with one SELECT; each record is checked and merged in
+input order against the state the records before it left, exactly as if they were saved
+one after another (so two records with one ExternalId insert once, then update). Then the
+plan is written with a few statements (see ``adapters/people_rows.py``). A single save is
+a plan of one record: the same rules, with no ORM object in between.
 
 Two batches sharing an ExternalId take turns (an advisory lock per ExternalId on PostgreSQL,
 the single writer on SQLite). A single save racing a batch on a new ExternalId makes the
@@ -20,23 +21,42 @@ from types import SimpleNamespace
 
 from ..adapters.people_rows import PERSON_COLUMNS, PeopleRows
 from ..adapters.repository import parse_id
-from ..domain.errors import Conflict, NotFound, RolledBack, ValidationError
+from ..domain.errors import DomainError, Forbidden, NotFound, ValidationError
 from ..domain.fields import PROSPECT_FIELDS, Action, UserType
+from ..domain.model import Club, Principal
 from ..domain.people import PersonChanges, apply_changes, check_changes, check_insert, is_stale
-from .people import _failed, club_in_scope
-from .results import SaveOutcome
+from .results import RecordError, SaveOutcome
 from .unit_of_work import UnitOfWork
 
 # The caller-visible state of a person (``Person.snapshot``): what tells Updated from Unchanged.
 _SNAPSHOT = tuple(spec.attr for spec in PROSPECT_FIELDS) + ("club_id", "user_type", "external_id")
 _REFERENCES = (("LeadOwnerId", "lead_owner_id", "staff", "GetStaffList"),
                ("LeadSourceId", "lead_source_id", "lead_sources", "GetLeadSources"))
-# PostgreSQL's deadlock_detected and serialization_failure: safe to run the batch again.
+# A lost race (a concurrent insert of the same ExternalId, a deadlock): plan again this often.
 ATTEMPTS = 5
 
 
+def club_in_scope(uow: UnitOfWork, principal: Principal, club_id: int | None) -> Club:
+    """A club of another client and one outside the credential's clubs are both Forbidden."""
+    club = uow.clubs.get(principal.client_id, club_id)
+    if club is None or not principal.may_use_club(club.id):
+        raise Forbidden(f"ClubId {club_id} is not a club this credential may use.")
+    return club
+
+
+def person_in_scope(principal: Principal, club_id: int) -> None:
+    """A credential limited to some clubs may not change (nor move away) a person of another."""
+    if not principal.may_use_club(club_id):
+        raise Forbidden("That person belongs to a club this credential may not use.")
+
+
+def failed(error: DomainError) -> SaveOutcome:
+    return SaveOutcome(id=None, action=Action.FAILED,
+                       error=RecordError(error.code, error.message, getattr(error, "field", None)))
+
+
 @dataclass
-class _Result:
+class Result:
     """One record's answer; ``key`` names its row, whose ID may only exist after the INSERT."""
 
     action: Action
@@ -45,7 +65,7 @@ class _Result:
 
 
 @dataclass
-class _Plan:
+class Plan:
     """The rows one batch touches, as the records saved so far left them."""
 
     rows: dict[int, SimpleNamespace]           # key -> row; existing rows keyed by their ID
@@ -64,7 +84,7 @@ class _Plan:
         self.rows[key] = draft
 
 
-def _resolve_references(plan: _Plan, checked: dict) -> None:
+def _resolve_references(plan: Plan, checked: dict) -> None:
     for wire, attr, table, listing in _REFERENCES:
         if checked.get(attr) is not None:
             number = parse_id(checked[attr])
@@ -73,11 +93,11 @@ def _resolve_references(plan: _Plan, checked: dict) -> None:
             checked[attr] = number
 
 
-def _update(plan: _Plan, key: int, club_id: int, user_type: UserType, changes: PersonChanges,
-            checked: dict, now: datetime) -> _Result:
+def _update(plan: Plan, key: int, club_id: int, user_type: UserType, changes: PersonChanges,
+            checked: dict, now: datetime) -> Result:
     current = plan.rows[key]
     if is_stale(current, checked):
-        return _Result(Action.STALE, key)
+        return Result(Action.STALE, key)
     draft = SimpleNamespace(**vars(current))
     apply_changes(draft, checked, changes.to_null)
     draft.club_id = club_id
@@ -86,16 +106,16 @@ def _update(plan: _Plan, key: int, club_id: int, user_type: UserType, changes: P
     converted = draft.user_type is not user_type
     draft.user_type = user_type
     if all(getattr(draft, a) == getattr(current, a) for a in _SNAPSHOT):
-        return _Result(Action.UNCHANGED, key)
+        return Result(Action.UNCHANGED, key)
     draft.updated_at = now
     plan.commit_row(key, draft)
     if converted:
         plan.history.append((key, current.user_type, user_type))
-    return _Result(Action.UPDATED, key)
+    return Result(Action.UPDATED, key)
 
 
-def _insert(plan: _Plan, client_id: int, club_id: int, user_type: UserType, changes: PersonChanges,
-            checked: dict, now: datetime) -> _Result:
+def _insert(plan: Plan, client_id: int, club_id: int, user_type: UserType, changes: PersonChanges,
+            checked: dict, now: datetime) -> Result:
     check_insert(checked)
     draft = SimpleNamespace(**dict.fromkeys(PERSON_COLUMNS))
     draft.__dict__.update(client_id=client_id, club_id=club_id, user_type=user_type,
@@ -105,44 +125,48 @@ def _insert(plan: _Plan, client_id: int, club_id: int, user_type: UserType, chan
     plan.new_keys.append(key)
     plan.commit_row(key, draft)
     plan.history.append((key, None, user_type))
-    return _Result(Action.INSERTED, key)
+    return Result(Action.INSERTED, key)
 
 
-def _plan_one(plan: _Plan, client_id: int, club_id: int, user_type: UserType,
-              changes: PersonChanges, now: datetime) -> _Result:
-    """``people._save_one`` over the in-memory plan: the same checks, in the same order."""
+def plan_one(plan: Plan, principal: Principal, club_id: int, user_type: UserType,
+              changes: PersonChanges, now: datetime) -> Result:
+    """Every save rule for one record, over the in-memory plan, in the contract's order."""
     checked = check_changes(changes, user_type, now.date())
     _resolve_references(plan, checked)
     if changes.id is not None:
         key = parse_id(changes.id)
         if key not in plan.rows:
             raise NotFound("No person with that Id exists for this client.")
+        person_in_scope(principal, plan.rows[key].club_id)
         moved = changes.external_id not in (None, plan.rows[key].external_id)
         if moved and changes.external_id in plan.by_external_id:
             raise ValidationError("ExternalId", "ExternalId already belongs to another person.")
         return _update(plan, key, club_id, user_type, changes, checked, now)
     key = plan.by_external_id.get(changes.external_id) if changes.external_id is not None else None
     if key is None:
-        return _insert(plan, client_id, club_id, user_type, changes, checked, now)
+        return _insert(plan, principal.client_id, club_id, user_type, changes, checked, now)
+    person_in_scope(principal, plan.rows[key].club_id)
     return _update(plan, key, club_id, user_type, changes, checked, now)
 
 
-def _load(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> _Plan:
+def load_plan(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> Plan:
     ids = [n for n in (parse_id(c.id) for c in batch) if n is not None]
     external_ids = [c.external_id for c in batch if c.external_id is not None]
-    rows.begin_batch(client_id, external_ids)
+    if len(batch) > 1:
+        # One record needs no turn-taking: a lost race on its ExternalId is a Conflict, retried.
+        rows.begin_batch(client_id, external_ids)
     loaded = rows.load(client_id, ids, external_ids)
     references = {}
     for wire, _attr, table, _listing in _REFERENCES:
         wanted = [parse_id(c.values.get(wire)) for c in batch if c.values.get(wire) is not None]
         references[table] = rows.existing_ids(table, client_id, [n for n in wanted if n is not None])
-    return _Plan(rows={r["id"]: SimpleNamespace(**r) for r in loaded},
+    return Plan(rows={r["id"]: SimpleNamespace(**r) for r in loaded},
                  originals={r["id"]: r for r in loaded},
                  by_external_id={r["external_id"]: r["id"] for r in loaded if r["external_id"] is not None},
                  references=references)
 
 
-def _write(rows: PeopleRows, plan: _Plan, now: datetime) -> dict[int, int]:
+def write_plan(rows: PeopleRows, plan: Plan, now: datetime) -> dict[int, int]:
     """Write the plan; answer each new row's key -> its ID."""
     changes: dict[int, dict] = {}
     moving: list[int] = []
@@ -163,49 +187,9 @@ def _write(rows: PeopleRows, plan: _Plan, now: datetime) -> dict[int, int]:
     return ids
 
 
-def _outcome(plan: _Plan, ids: dict[int, int], result: _Result) -> SaveOutcome:
+def outcome_of(plan: Plan, ids: dict[int, int], result: Result) -> SaveOutcome:
     if result.action is Action.FAILED:
-        return _failed(result.error)
-    row_id = ids.get(result.key, result.key)  # negative: a new row of a Test batch, never written
+        return failed(result.error)
+    row_id = ids.get(result.key, result.key)  # negative: a new row of a Test save, never written
     return SaveOutcome(id=str(row_id) if row_id > 0 else None, action=result.action,
                        user_type=plan.rows[result.key].user_type)
-
-
-def _attempt(uow: UnitOfWork, principal, club_id: int, user_type: UserType,
-             batch: list[PersonChanges], all_or_none: bool, test: bool, now: datetime) -> list[SaveOutcome]:
-    with uow:
-        club = club_in_scope(uow, principal, club_id)
-        plan = _load(uow.people_rows, principal.client_id, batch)
-        results = []
-        for changes in batch:
-            try:
-                results.append(_plan_one(plan, principal.client_id, club.id, user_type, changes, now))
-            except (ValidationError, NotFound) as error:
-                results.append(_Result(Action.FAILED, error=error))
-        failed = any(r.action is Action.FAILED for r in results)
-        if all_or_none and failed:
-            undone = RolledBack("Not saved: another record of this AllOrNone batch failed.")
-            return [_outcome(plan, {}, r if r.action is Action.FAILED else _Result(Action.FAILED, error=undone))
-                    for r in results]
-        if test:  # every rule was checked while planning; nothing is written
-            return [o if o.action is Action.FAILED else o.as_validated()
-                    for o in (_outcome(plan, {}, r) for r in results)]
-        ids = _write(uow.people_rows, plan, now)
-        outcomes = [_outcome(plan, ids, r) for r in results]
-        if any(o.action in (Action.INSERTED, Action.UPDATED) for o in outcomes):
-            uow.commit()
-        return outcomes
-
-
-def save_batch(uow: UnitOfWork, principal, club_id: int, user_type: UserType, batch: list[PersonChanges],
-               all_or_none: bool, test: bool, now: datetime) -> list[SaveOutcome]:
-    """Plan and write one batch; run it again from scratch when a concurrent save got in the way."""
-    for attempt in range(ATTEMPTS):
-        try:
-            return _attempt(uow, principal, club_id, user_type, batch, all_or_none, test, now)
-        except Conflict:
-            # A concurrent save took one of our new ExternalIds, or we deadlocked with one:
-            # plan again from what is stored now (those records are updates now).
-            if attempt == ATTEMPTS - 1:
-                raise
-    raise AssertionError("unreachable")
