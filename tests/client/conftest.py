@@ -82,8 +82,9 @@ class FailsOnPurpose:
             self.posts += 1
             step = self.plan.pop(0) if self.plan else None
         if step == "drop":
+            connection = environ["wsgi.input"].raw._sock  # the app may replace wsgi.input
             b"".join(self.app(environ, lambda *args, **kwargs: None))
-            environ["wsgi.input"].raw._sock.shutdown(socket.SHUT_RDWR)
+            connection.shutdown(socket.SHUT_RDWR)
             return []
         if step == "unavailable":
             environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))

@@ -100,9 +100,9 @@ class PartnerWsgi:
 
     def _single_save(self, environ, start_response, record: RequestRecord):
         body = environ["wsgi.input"].read(record.bytes_in)
-        environ["wsgi.input"] = io.BytesIO(body)  # for spyne, when it answers after all
         answered = self.single_saves.handle(body, media_type(environ.get("CONTENT_TYPE") or "")[1], record)
         if answered is None:
+            environ["wsgi.input"] = io.BytesIO(body)  # spyne answers after all: it reads it again
             return None
         status, reply = answered
         start_response(status, _XML + [("Content-Length", str(len(reply)))])

@@ -58,7 +58,7 @@ def server_fault(exc: BaseException | None = None) -> Fault:
 def fault_document(fault: Fault) -> bytes:
     """A whole SOAP 1.1 fault envelope, as spyne writes one (``PartnerSoap11.fault_to_parent``),
     for answers given outside a spyne request."""
-    envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV})
+    envelope = etree.Element(f"{{{SOAP11_ENV}}}Envelope", nsmap={"soap11env": SOAP11_ENV, "tns": TNS})
     body = etree.SubElement(envelope, f"{{{SOAP11_ENV}}}Body")
     node = etree.SubElement(body, f"{{{SOAP11_ENV}}}Fault")
     code = str(fault.faultcode)
@@ -69,4 +69,6 @@ def fault_document(fault: Fault) -> bytes:
     etree.SubElement(node, "faultstring").text = fault.faultstring
     if fault.detail is not None:
         etree.SubElement(node, "detail").append(fault.detail)
+    # As spyne's output: tns declared once on the envelope when used; wsse only in the code's text.
+    etree.cleanup_namespaces(envelope, keep_ns_prefixes=["wsse"])
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")
