@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import select
 import time
 from pathlib import Path
@@ -16,9 +18,9 @@ def default_sqlite_url(data_dir: str | Path) -> str:
     return f"sqlite:///{path / 'partner.sqlite3'}"
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, lock_path: str | None) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record):
+    def _on_connect(dbapi_connection, record):
         # Let SQLAlchemy, not pysqlite, decide when transactions start (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -28,21 +30,45 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=15000")
         cursor.close()
+        if lock_path is not None:
+            record.info["writer_lock"] = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
+        # Writers queue on a lock file first (every thread and worker process alike) and are
+        # woken the moment it is free: SQLite's own busy handler sleeps 1 to 100 ms between
+        # tries, which made a p99 of 250-450 ms under 8 concurrent saves. SQLite's lock stays
+        # the guarantee (the command line and other programs do not take the file lock).
+        lock = connection.info.get("writer_lock")
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # blocks without the GIL; freed at check-in
         # Take the write lock up front: two deferred transactions that both upgrade to
         # writers would otherwise fail with "database is locked" instead of waiting.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    @event.listens_for(engine, "checkin")
+    def _transaction_over(_dbapi_connection, record):
+        lock = record.info.get("writer_lock")
+        if lock is not None:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+    @event.listens_for(engine, "close")
+    def _closed(_dbapi_connection, record):
+        lock = record.info.pop("writer_lock", None)
+        if lock is not None:
+            os.close(lock)
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
     """Build an engine; call it after gunicorn forks, never at import time."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True,
+        # No pre-ping: a file does not go away between two uses of a connection.
+        engine = create_engine(url, echo=echo, hide_parameters=True,
                                connect_args={"check_same_thread": False, "timeout": 15})
-        _configure_sqlite(engine)
+        database = parsed.database
+        in_memory = not database or database == ":memory:" or database.startswith("file:")
+        _configure_sqlite(engine, None if in_memory else f"{database}-writer.lock")
         return engine
     # hide_parameters: a logged database error must not carry names or emails of people.
     engine = create_engine(url, echo=echo, pool_size=pool_size, hide_parameters=True,
