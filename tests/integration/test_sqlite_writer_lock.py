@@ -1,0 +1,50 @@
+"""SQLite writers queue on a lock file: held for exactly one transaction, whatever its end."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import nullcontext
+
+import pytest
+from partner_service.adapters import migrate
+from partner_service.adapters.db import make_engine
+from partner_service.service_layer import tenants
+from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
+
+
+@pytest.fixture
+def sqlite(tmp_path):
+    path = tmp_path / "partner.sqlite3"
+    engine = make_engine(f"sqlite:///{path}")
+    migrate.upgrade(engine)
+    yield engine, f"{path}-writer.lock", lambda: SqlAlchemyUnitOfWork(session_factory(engine))
+    engine.dispose()
+
+
+def _free(lock_path: str) -> bool:
+    """Whether another writer (another open file) could take the lock now."""
+    fd = os.open(lock_path, os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return True
+    except BlockingIOError:
+        return False
+    finally:
+        os.close(fd)
+
+
+def test_the_lock_is_held_during_a_transaction_and_freed_by_commit_rollback_and_errors(sqlite):
+    _, lock_path, uow_factory = sqlite
+    tenants.create_client(uow_factory(), "Acme", 1)  # a first transaction creates the file
+    for ending in ("commit", "rollback", "error"):
+        uow = uow_factory()
+        with pytest.raises(RuntimeError) if ending == "error" else nullcontext(), uow:
+            uow.clients.get(1)
+            assert not _free(lock_path), f"{ending}: held inside the transaction"
+            if ending == "commit":
+                uow.commit()
+            elif ending == "error":
+                raise RuntimeError("boom")
+        assert _free(lock_path), f"{ending}: freed after the transaction"
