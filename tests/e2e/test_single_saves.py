@@ -144,12 +144,18 @@ def _stored(engine) -> tuple:
                 connection.execute(select(func.count()).select_from(seen_nonces)).scalar())
 
 
+@contextmanager
+def _twins(engine_name: str, tmp_path):
+    """The app with its own path for single saves, then the one with spyne only."""
+    with ExitStack() as stack:
+        yield [stack.enter_context(_twin(stack.enter_context(_database(engine_name, tmp_path, name)),
+                                         tmp_path, own_path=name == "own"))
+               for name in ("own", "spyne")]
+
+
 @pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
 def test_the_own_path_answers_and_stores_exactly_what_spyne_does(engine_name, tmp_path):
-    with ExitStack() as stack:
-        apps = [stack.enter_context(_twin(stack.enter_context(_database(engine_name, tmp_path, name)),
-                                          tmp_path, own_path=name == "own"))
-                for name in ("own", "spyne")]
+    with _twins(engine_name, tmp_path) as apps:
         ids = apps[0][2]
         assert ids == apps[1][2], "both databases seeded alike"
         first_id = None
@@ -170,10 +176,7 @@ def test_the_own_path_answers_and_stores_exactly_what_spyne_does(engine_name, tm
 
 @pytest.mark.parametrize("engine_name", ["sqlite", "postgresql"])
 def test_security_refusals_and_replays_are_answered_as_spyne_does(engine_name, tmp_path):
-    with ExitStack() as stack:
-        apps = [stack.enter_context(_twin(stack.enter_context(_database(engine_name, tmp_path, name)),
-                                          tmp_path, own_path=name == "own"))
-                for name in ("own", "spyne")]
+    with _twins(engine_name, tmp_path) as apps:
         body = save("SaveProspect", "<tns:ExternalId>R1</tns:ExternalId>" + P).format(**apps[0][2])
         nonce = b"0123456789abcdef"
         cases = [
