@@ -11,11 +11,11 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..domain.credentials import Credential
+from .driver_sql import DIALECTS
 from .orm import credential_clubs, credentials, seen_nonces
 
 
@@ -49,15 +49,6 @@ class CredentialRepository:
         return list(self.session.scalars(query))
 
 
-# Built once: constructing and keying these per request cost more than running them.
-_REMEMBER = {name: insert(seen_nonces).values(key=bindparam("key"), expires_at=bindparam("until"))
-             .on_conflict_do_nothing(index_elements=[seen_nonces.c.key]).returning(seen_nonces.c.key)
-             for name, insert in {"postgresql": postgresql.insert, "sqlite": sqlite.insert}.items()}
-_TAKE_OVER = (seen_nonces.update().where(seen_nonces.c.key == bindparam("nonce_key"),
-                                         seen_nonces.c.expires_at <= bindparam("now"))
-              .values(expires_at=bindparam("until")))
-
-
 class NonceCache:
     """``remember(key, until, now)`` is True the first time a key is seen, False after."""
 
@@ -73,13 +64,14 @@ class NonceCache:
         # ON CONFLICT DO NOTHING instead of a savepoint around a plain INSERT: the same answer
         # (a racing insert of the key is waited for, then counts as seen) in one round trip
         # instead of three, on every authenticated request.
+        # On the DBAPI connection, inside the session's transaction: see driver_sql.
         connection = self.session.connection()
-        fresh = connection.execute(_REMEMBER[connection.dialect.name], {"key": key, "until": until}).first()
-        if fresh is not None:
+        sql = DIALECTS[connection.dialect.name]
+        if sql.execute(connection, sql.remember_nonce, (key, sql.value(until))).fetchone() is not None:
             return True
         # Seen before. A leftover whose time is over (not yet purged) may be taken over,
         # atomically, so two racing takers still get one True between them.
-        taken = connection.execute(_TAKE_OVER, {"nonce_key": key, "now": now, "until": until})
+        taken = sql.execute(connection, sql.take_over_nonce, (sql.value(until), key, sql.value(now)))
         return taken.rowcount == 1
 
     def _maybe_purge(self, now: datetime) -> None:

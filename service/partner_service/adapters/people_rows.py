@@ -19,6 +19,7 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from .driver_sql import DIALECTS, DriverSql
 from .orm import lead_sources, people, staff, user_type_history
 
 PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name != "id")
@@ -32,18 +33,6 @@ _BEGIN_BATCH = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', t
 _SET_PREFIX = "set_"  # bind names must differ from column names in UPDATE ... SET
 # Below this many rows a plain INSERT costs less than setting up a COPY.
 _COPY_FROM_ROWS = 8
-
-
-def _load_one(by_id: bool, by_external_id: bool):
-    matches = ([people.c.id == bindparam("row_id")] if by_id else []) + (
-        [people.c.external_id == bindparam("external_id")] if by_external_id else [])
-    return (select(people).where(people.c.client_id == bindparam("client_id"), or_(*matches))
-            .order_by(people.c.id).with_for_update())
-
-
-_LOAD_ONE = {(by_id, by_external_id): _load_one(by_id, by_external_id)
-             for by_id in (False, True) for by_external_id in (False, True) if by_id or by_external_id}
-_INSERT_ONE = insert(people).returning(people.c.id)
 
 
 @functools.lru_cache(maxsize=8)
@@ -74,6 +63,12 @@ class PeopleRows:
     def _execute(self, statement, parameters=None):
         return self.connection().execute(statement, parameters)
 
+    def _driver(self) -> tuple[object, DriverSql]:
+        """The session's connection (its DBAPI connection runs the SQL, in the same transaction)
+        and its dialect's hand-written SQL."""
+        connection = self.connection()
+        return connection, DIALECTS[connection.dialect.name]
+
     def load(self, client_id: int, ids: Iterable[int], external_ids: Iterable[str]) -> list[dict]:
         """Every row of the client with one of these IDs or ExternalIds, in one SELECT ... FOR UPDATE."""
         ids, external_ids = sorted(set(ids)), sorted(set(external_ids))
@@ -83,10 +78,10 @@ class PeopleRows:
             # in a statement built once (building and keying it cost more than running it).
             if not ids and not external_ids:
                 return []
-            parameters = {"client_id": client_id, "row_id": (ids or [None])[0],
-                          "external_id": (external_ids or [None])[0]}
-            return [dict(row) for row in self._execute(_LOAD_ONE[bool(ids), bool(external_ids)],
-                                                       parameters).mappings()]
+            connection, sql = self._driver()
+            cursor = sql.execute(connection, sql.load_one,
+                                 (client_id, (ids or [None])[0], (external_ids or [None])[0]))
+            return [sql.person(row) for row in cursor.fetchall()]
         if self.connection().dialect.name == "postgresql":
             # One array parameter, not 200: PostgreSQL probes the (client_id, external_id)
             # index for it even before its statistics catch up with a fast-growing table,
@@ -129,6 +124,11 @@ class PeopleRows:
         ids = sorted(set(ids))
         if not ids:
             return set()
+        if len(ids) == 1:
+            connection, sql = self._driver()
+            cursor = sql.execute(connection, sql.reference_exists(REFERENCE_TABLES[table].name),
+                                 (client_id, ids[0]))
+            return {row[0] for row in cursor.fetchall()}
         target = REFERENCE_TABLES[table]
         query = select(target.c.id).where(target.c.client_id == client_id, target.c.id.in_(ids))
         return set(self._execute(query).scalars())
@@ -143,7 +143,10 @@ class PeopleRows:
         if not rows:
             return []
         if len(rows) == 1:  # a single save: one statement, the database names the row
-            return [self._execute(_INSERT_ONE, rows[0]).scalar_one()]
+            connection, sql = self._driver()
+            cursor = sql.execute(connection, sql.insert_person,
+                                 [sql.value(rows[0][c]) for c in sql.people_insert_columns])
+            return [cursor.fetchone()[0]]
         ids = self._new_ids(len(rows))
         self._insert_rows(people, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
@@ -182,6 +185,13 @@ class PeopleRows:
 
     def update(self, changes: dict[int, dict]) -> None:
         """Write changed columns by row ID: one executemany per distinct set of columns."""
+        if len(changes) == 1:
+            (row_id, values), = changes.items()
+            columns = tuple(sorted(values))
+            connection, sql = self._driver()
+            sql.execute(connection, sql.update_person(columns),
+                        [*(sql.value(values[c]) for c in columns), row_id])
+            return
         groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
         for row_id in sorted(changes):  # a stable lock order between concurrent batches
             values = changes[row_id]
@@ -193,5 +203,8 @@ class PeopleRows:
 
     def add_history(self, entries: list[dict]) -> None:
         """Insert user-type history lines (``person_id``, ``from_type``, ``to_type``, ``changed_at``)."""
-        if entries:
+        if len(entries) == 1:
+            connection, sql = self._driver()
+            sql.execute(connection, sql.insert_history, [sql.value(entries[0][c]) for c in sql.history_columns])
+        elif entries:
             self._insert_rows(user_type_history, entries)

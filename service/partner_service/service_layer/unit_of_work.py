@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -10,6 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..adapters import credential_store, people_rows, repository
 from ..domain.errors import Conflict, Unavailable
+
+log = logging.getLogger(__name__)
 
 # Errors that mean "the database is not there right now", as opposed to a bug or a rule.
 _UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
@@ -24,6 +27,7 @@ def _conflict(error: BaseException) -> Conflict | None:
             and getattr(error.orig, "sqlstate", None) in _CONTENTION_SQLSTATES):
         conflict = Conflict("A concurrent save got in the way; nothing was saved. Retry.")
         conflict.__cause__ = error
+        log.debug("a concurrent transaction got in first (%s)", type(error).__name__)
         return conflict
     return None
 

@@ -1,0 +1,50 @@
+"""Rows written by the hand-written SQL (single saves) and by SQLAlchemy (batches, the ORM)
+read back alike on both engines: same dates, instants and enumerations, so the same values
+sent again are Unchanged whichever way they were stored."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from partner_service.domain.fields import Action, Gender, Status, UserType
+from partner_service.domain.people import PersonChanges
+from partner_service.service_layer.people import save_people, save_person
+
+VALUES = {"FirstName": "Åsa", "LastName": "O'Neil <&>", "Status": "Active", "Gender": "Other",
+          "BirthDate": date(1901, 2, 3), "CreatedDate": datetime(2026, 1, 2, 3, 4, 5, 123456),
+          "ModifiedDate": datetime(2026, 3, 1, 10, 0), "TrialStartDate": date(2026, 3, 1),
+          "TrialEndDate": date(2026, 3, 8), "City": "Zürich"}
+
+
+def _single(uow_factory, world, external_id):
+    return save_person(uow_factory(), world.acme, world.acme_club_ids[0], UserType.PROSPECT,
+                       PersonChanges(dict(VALUES), external_id=external_id))
+
+
+def _batch(uow_factory, world, external_id):
+    records = [PersonChanges(dict(VALUES), external_id=external_id),
+               PersonChanges(dict(VALUES), external_id=f"{external_id}-other")]
+    return save_people(uow_factory(), world.acme, world.acme_club_ids[0], UserType.PROSPECT, records)[0]
+
+
+def test_what_one_way_stores_the_other_finds_unchanged(uow_factory, world):
+    assert _single(uow_factory, world, "S1").action is Action.INSERTED
+    assert _batch(uow_factory, world, "S1").action is Action.UNCHANGED
+    assert _batch(uow_factory, world, "B1").action is Action.INSERTED
+    assert _single(uow_factory, world, "B1").action is Action.UNCHANGED
+
+
+def test_the_orm_reads_what_the_single_save_wrote(uow_factory, world):
+    outcome = _single(uow_factory, world, "S2")
+    converted = save_person(uow_factory(), world.acme, world.acme_club_ids[0], UserType.MEMBER,
+                            PersonChanges({"Status": "Inactive"}, external_id="S2"))
+    assert converted.action is Action.UPDATED
+    with uow_factory() as uow:
+        person = uow.people.get(world.acme.client_id, outcome.id)
+        assert (person.first_name, person.last_name, person.city) == ("Åsa", "O'Neil <&>", "Zürich")
+        assert (person.status, person.gender) == (Status.INACTIVE, Gender.OTHER)
+        assert person.user_type is UserType.MEMBER
+        assert (person.birth_date, person.trial_end_date) == (date(1901, 2, 3), date(2026, 3, 8))
+        assert person.created_date == datetime(2026, 1, 2, 3, 4, 5, 123456)
+        assert [(h.from_type, h.to_type) for h in person.type_history] == [
+            (None, UserType.PROSPECT), (UserType.PROSPECT, UserType.MEMBER)]
