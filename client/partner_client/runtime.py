@@ -22,13 +22,14 @@ from lxml import etree
 from zeep.wsse.username import UsernameToken
 
 from .capabilities import Capabilities, known_operations, operations_in_wsdl
+from .envelopes import render_plain_values
 from .exceptions import NotOffered, PartnerError, ProtocolError
 from .faults import from_transport, from_zeep_fault
 from .ns import BINDING, BUNDLED_WSDL
 from .retry import RetryPolicy, repeat_is_safe
 from .settings import ConnectionSettings
 from .transport import get, make_session, make_transport
-from .wire import OperationSpec, from_wire, snake, to_wire
+from .wire import OperationSpec, from_wire, request_payload, snake
 
 log = logging.getLogger("partner_client")
 
@@ -68,6 +69,7 @@ class PartnerClientBase:
                              wsse=wsse, settings=_ZEEP_SETTINGS)
         self._zeep = client
         self._service = client.create_service(BINDING, settings.url)
+        render_plain_values(self._service._binding)  # this client's own copy of the WSDL
 
     @classmethod
     def connect(cls, settings: ConnectionSettings) -> Self:
@@ -116,8 +118,7 @@ class PartnerClientBase:
         spec = self.operations[name]
         if name not in self.capabilities:
             raise NotOffered(name)
-        payload = {part.wire: to_wire(arguments[key], part.item)
-                   for key, part in spec.inputs.items() if arguments.get(key) is not None}
+        payload = request_payload(spec, arguments)
         built = [self._envelope(name, payload)]  # the first attempt's; a repeat gets a fresh token
 
         def attempt():

@@ -49,6 +49,12 @@ class OperationSpec:
     documentation: str = ""
 
 
+def request_payload(spec: OperationSpec, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A call's arguments (by Python name) as the request parts zeep renders, by wire name."""
+    return {part.wire: to_wire(arguments[key], part.item)
+            for key, part in spec.inputs.items() if arguments.get(key) is not None}
+
+
 _FIELD_CACHE: dict[type, tuple[tuple[str, str, type, str | None, int | None], ...]] = {}
 
 

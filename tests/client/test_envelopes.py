@@ -1,0 +1,90 @@
+"""The client's envelopes (``partner_client.envelopes``) are byte for byte what zeep builds."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import typing
+
+import zeep
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from lxml import etree
+from partner_client.envelopes import PlainBody, render_plain_values
+from partner_client.generated import service, types
+from partner_client.ns import BINDING, BUNDLED_WSDL
+from partner_client.settings import ConnectionSettings
+from partner_client.wire import request_payload
+from zeep.wsse.username import UsernameToken
+
+_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("&<>'\"\t"),
+                max_size=12)
+
+
+def _binding(plain: bool):
+    client = zeep.Client(str(BUNDLED_WSDL), wsse=UsernameToken("connector", "secret"),
+                         settings=zeep.Settings(strict=True))
+    binding = client.create_service(BINDING, "https://partner.example/soap")._binding
+    if plain:
+        render_plain_values(binding)
+    return client, binding
+
+
+PLAIN, ZEEP = _binding(True), _binding(False)
+
+
+def _values(type_) -> st.SearchStrategy:
+    """Any value of a generated field type (optional ones sometimes left out)."""
+    if dataclasses.is_dataclass(type_):
+        hints = typing.get_type_hints(type_, vars(types))
+        return st.builds(type_, **{f.name: _values(hints[f.name]) for f in dataclasses.fields(type_)})
+    args = [a for a in typing.get_args(type_) if a is not type(None)]
+    if args and type(None) in typing.get_args(type_):
+        return st.none() | _values(args[0])
+    if typing.get_origin(type_) is list:
+        return st.lists(_values(args[0]), min_size=1, max_size=3)
+    if isinstance(type_, type) and issubclass(type_, types.StrEnum):
+        return st.sampled_from(list(type_))
+    return {str: _TEXT, int: st.integers(1, 2**31 - 1), bool: st.booleans(),
+            datetime.date: st.dates(), datetime.datetime: st.datetimes()}[type_]
+
+
+def _envelopes(operation: str, arguments: dict) -> list[bytes]:
+    payload = request_payload(service.PartnerClient.operations[operation], arguments)
+    return [etree.tostring(binding._create(operation, (), payload, client=client,
+                                           options={"address": "https://partner.example/soap"})[0])
+            for client, binding in (PLAIN, ZEEP)]
+
+
+def _arguments(operation: str) -> st.SearchStrategy:
+    method = getattr(service.PartnerClient, operation[0].lower() + "".join(
+        f"_{c.lower()}" if c.isupper() else c for c in operation[1:]))
+    hints = typing.get_type_hints(method, vars(types))
+    return st.fixed_dictionaries({name: _values(hints[name]) for name in hints if name != "return"})
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.sampled_from(sorted(service.PartnerClient.operations)).flatmap(
+    lambda operation: st.tuples(st.just(operation), _arguments(operation))))
+def test_every_operation_renders_as_zeep_renders_it(call):
+    operation, arguments = call
+    plain, reference = _envelopes(operation, arguments)
+    assert plain == reference
+
+
+def test_a_batch_of_two_hundred_full_records_is_the_same(tmp_path):
+    prospect = types.Prospect(external_id="e & <1>", first_name="Åsa", last_name="O'Neil", city="Zürich",
+                              birth_date=datetime.date(1990, 1, 2), gender=types.Gender.FEMALE,
+                              modified_date=datetime.datetime(2026, 1, 1, 10, 0, 0, 5),
+                              fields_to_null=["Address2", "Company"])
+    plain, reference = _envelopes("SaveProspects", {"club_id": 3, "prospects": [prospect] * 200,
+                                                     "all_or_none": False})
+    assert plain == reference and plain.count(b"<ns0:Prospect>") == 200
+
+
+def test_the_client_builds_its_envelopes_from_plain_values():
+    settings = ConnectionSettings(url="https://partner.example/soap", username="u", password="p",
+                                  operations=("SaveProspects",))
+    with service.PartnerClient.connect(settings) as client:
+        operations = client._service._binding._operations.values()
+        assert operations and all(isinstance(o.input.body, PlainBody) for o in operations)
