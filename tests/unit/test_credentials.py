@@ -292,3 +292,22 @@ def test_a_lock_ends_by_itself(auth, uow):
     later = NOW + timedelta(seconds=POLICY.lockout_seconds)
     principal = auth.authenticate(uow, UsernameToken("acme", "right", TEXT), later)
     assert principal.client_id == 7
+
+
+@pytest.mark.parametrize("outside", [False, True])
+def test_an_admission_run_again_after_a_rollback_is_not_its_own_replay(keeper, clock, uow, outside):
+    """A save retried after a lost race runs its admission twice: the database's nonce was
+    rolled back with the first try and is written again; Redis's was not, and is not."""
+    store = FakeNonces() if outside else None
+    auth = Authenticator(keeper, POLICY, monotonic=clock, nonces=store)
+    token = digest()
+    credential = auth.check(uow, token, NOW)
+    admit = auth.admission(credential, token, NOW)
+    admit(uow)
+    if not outside:
+        uow.nonces.seen.clear()  # what the rollback of the first try undid
+    admit(uow)
+    assert len((store or uow.nonces).seen) == 1
+    with pytest.raises(SecurityRefused) as refused:
+        auth.admission(credential, token, NOW)(uow)  # the same token in another request
+    assert refused.value.reason == "MessageExpired"

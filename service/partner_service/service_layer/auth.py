@@ -118,19 +118,30 @@ class Authenticator:
     def check(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Credential | None:
         """The credential the token opens, or None; writes nothing (no nonce, no failure count).
 
-        For a caller that then does ``admit`` inside its own transaction; on None it must still
+        For a caller that then runs ``admission(...)`` in its own transaction; on None it must still
         ``authenticate`` (which counts the failure and raises)."""
         credential, opened = self._open(uow, token, now)
         return credential if opened else None
 
-    def admit(self, uow: UnitOfWork, credential: Credential, token: UsernameToken, now: datetime) -> None:
-        """What ``authenticate`` writes for a token that opened, inside the caller's open unit of
-        work (committed with it): the nonce, and the credential's last use once a minute."""
-        if token.nonce is not None:
-            self._remember(self.nonces or uow.nonces, credential, token, now)
-        if credential.needs_bookkeeping(now):
-            uow.credentials.get(credential.id).register_success(now)
-            credential.register_success(now)  # the cached copy too, to write once a minute
+    def admission(self, credential: Credential, token: UsernameToken,
+                  now: datetime) -> Callable[[UnitOfWork], None]:
+        """What ``authenticate`` writes for a token that opened, as ``admit(uow)`` to run inside
+        the caller's open unit of work (committed with it): the nonce, and the credential's last
+        use once a minute. Run again after a rollback (a save retried after a lost race), it
+        writes again what the rollback undid; a nonce kept outside the database (Redis) is
+        remembered once, since no rollback undoes it."""
+        remembered_outside = []
+
+        def admit(uow: UnitOfWork) -> None:
+            if token.nonce is not None and self.nonces is None:
+                self._remember(uow.nonces, credential, token, now)
+            elif token.nonce is not None and not remembered_outside:
+                self._remember(self.nonces, credential, token, now)
+                remembered_outside.append(True)
+            if credential.needs_bookkeeping(now):
+                uow.credentials.get(credential.id).register_success(now)
+                credential.register_success(now)  # the cached copy too, to write once a minute
+        return admit
 
     def _open(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> tuple[Credential | None, bool]:
         check_freshness(token, now, self.policy)
@@ -210,7 +221,7 @@ class Authenticator:
         if token.nonce is None and not credential.needs_bookkeeping(now):
             return  # nothing to write: no transaction at all
         with uow:
-            self.admit(uow, credential, token, now)
+            self.admission(credential, token, now)(uow)
             uow.commit()
 
     def _remember(self, nonces: NonceStore, credential: Credential, token: UsernameToken,

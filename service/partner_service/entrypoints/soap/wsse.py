@@ -180,7 +180,7 @@ class HeaderAuthenticator:
         credential = self.authenticator.check(self.uow_factory(), token, now)
         if credential is None:
             return None
-        return credential.principal(), lambda uow: self.authenticator.admit(uow, credential, token, now)
+        return credential.principal(), self.authenticator.admission(credential, token, now)
 
 
 __all__ = ["BASE64_BINARY", "PASSWORD_TYPES", "HeaderAuthenticator", "parse_security", "parse_utc"]
