@@ -22,6 +22,9 @@ from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
+from .service_layer import people
+from .service_layer.results import SaveOutcome
+from .service_layer.save_groups import SaveGroups
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -47,6 +50,15 @@ def readiness(engine: Engine, nonces: NonceStore | None) -> Callable[[], str | N
     return unreachable
 
 
+def single_saver(engine: Engine, uow_factory: Callable[[], object]) -> Callable[..., SaveOutcome]:
+    """How single saves are written: SQLite has one writer, so saves arriving together share
+    one transaction and one fsync (``SaveGroups``); PostgreSQL writes them in parallel, each
+    in its own (grouping them there made one thread do every round trip: 677 -> 530 saves/s)."""
+    if engine.dialect.name == "sqlite":
+        return SaveGroups(uow_factory).save
+    return lambda *args, **kwargs: people.save_person(uow_factory(), *args, **kwargs)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
                authenticate: Callable[[list], Principal] | None = None) -> PartnerWsgi:
     settings = settings or Settings.from_env()
@@ -70,7 +82,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
-    single_saves = SingleSaves(soap_app, opener, deps.uow) if opener is not None else None
+    single_saves = SingleSaves(soap_app, opener, single_saver(engine, deps.uow)) if opener is not None else None
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
                       settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves)
     app.engine = engine

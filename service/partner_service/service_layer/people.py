@@ -51,6 +51,24 @@ def _retried(attempt: Callable[[], object]):
     raise AssertionError("unreachable")
 
 
+def save_in(uow: UnitOfWork, principal: Principal, club_id: int, user_type: UserType,
+            changes: PersonChanges, test: bool, admit: Admit | None, now: datetime) -> SaveOutcome:
+    """One save inside the caller's open unit of work, not committed. A rule that refuses it
+    raises before anything of the person is written (only ``admit``'s nonce is)."""
+    if admit is not None:
+        admit(uow)
+    club = club_in_scope(uow, principal, club_id)
+    plan = load_plan(uow.people_rows, principal.client_id, [changes])
+    result = plan_one(plan, principal, club.id, user_type, changes, now)
+    if test:
+        return outcome_of(plan, {}, result).as_validated()
+    return outcome_of(plan, write_plan(uow.people_rows, plan, now), result)
+
+
+def needs_commit(outcome: SaveOutcome, admit: Admit | None) -> bool:
+    return admit is not None or outcome.action in _CHANGED
+
+
 def save_person(uow: UnitOfWork, principal: Principal, club_id: int, user_type: UserType,
                 changes: PersonChanges, test: bool = False, admit: Admit | None = None) -> SaveOutcome:
     """Insert, update, convert or move one person; committed before it returns."""
@@ -58,16 +76,8 @@ def save_person(uow: UnitOfWork, principal: Principal, club_id: int, user_type: 
 
     def attempt() -> SaveOutcome:
         with uow:
-            if admit is not None:
-                admit(uow)
-            club = club_in_scope(uow, principal, club_id)
-            plan = load_plan(uow.people_rows, principal.client_id, [changes])
-            result = plan_one(plan, principal, club.id, user_type, changes, now)
-            if test:
-                outcome = outcome_of(plan, {}, result).as_validated()
-            else:
-                outcome = outcome_of(plan, write_plan(uow.people_rows, plan, now), result)
-            if admit is not None or (outcome.action in _CHANGED and not test):
+            outcome = save_in(uow, principal, club_id, user_type, changes, test, admit, now)
+            if needs_commit(outcome, admit):
                 uow.commit()
             return outcome
 

@@ -9,8 +9,8 @@ the same order, without spyne's machinery around them:
 2. ``HeaderAuthenticator.open``: the token checked without writing anything;
 3. the protocol's schema validation and control-character check of the operation element,
    then its own reader (``PartnerSoap11.from_element``) for the values;
-4. ``people.save_person`` with the nonce admitted inside the save's transaction: one
-   commit per request.
+4. the save with the nonce admitted inside its transaction: one commit per request (on
+   SQLite one for the requests that arrive together: ``SaveGroups``).
 
 Anything that does not pass 1-3 here (a fault of any kind, a header we would refuse, a
 password that does not open the token) is handed to spyne untouched, since nothing has been
@@ -28,7 +28,6 @@ from spyne.model.fault import Fault
 
 from ...domain.errors import DomainError
 from ...domain.fields import PERSON_FIELDS, PROSPECT_FIELDS, UserType
-from ...service_layer import people
 from ...service_layer.results import SaveOutcome
 from ..request_log import fault_code
 from .faults import domain_fault, fault_document, server_fault
@@ -67,10 +66,10 @@ def answer(operation: str, outcome: SaveOutcome) -> bytes:
 class SingleSaves:
     """``handle(body, charset, record)`` -> ``(status, body)``, or None: spyne answers it."""
 
-    def __init__(self, soap_app, open_token: Callable[[list], tuple | None], uow: Callable[[], object]):
+    def __init__(self, soap_app, open_token: Callable[[list], tuple | None], save: Callable[..., SaveOutcome]):
         self.protocol: PartnerSoap11 = soap_app.in_protocol
         self.open_token = open_token  # header -> (Principal, admit) or None: ``HeaderAuthenticator.open``
-        self.uow = uow
+        self.save = save  # as people.save_person without the unit of work (app.single_saver)
         methods = soap_app.interface.service_method_map
         self.operations = {f"{{{TNS}}}{name}": (name, methods[f"{{{TNS}}}{name}"][0].in_message, *parts)
                            for name, parts in _OPERATIONS.items() if f"{{{TNS}}}{name}" in methods}
@@ -87,10 +86,9 @@ class SingleSaves:
         record.client, record.credential = principal.client_id, principal.credential_id
         record.username = principal.username or None
         try:
-            outcome = people.save_person(
-                self.uow(), principal, request.ClubId, user_type,
-                person_changes(getattr(request, record_name), specs), test=bool(request.Test),
-                admit=admit)
+            outcome = self.save(principal, request.ClubId, user_type,
+                                      person_changes(getattr(request, record_name), specs),
+                                      test=bool(request.Test), admit=admit)
         except DomainError as error:
             return self._fault(domain_fault(error), record)
         except Exception as exc:

@@ -1,0 +1,141 @@
+"""Single saves of concurrent requests, written in one transaction and one commit.
+
+When a save arrives while another is being written, it waits and joins the next group: one
+thread (the leader) runs every save of the group in one unit of work, each exactly as it
+would run alone (``people.save_in``: its nonce, its checks, its writes), and commits once.
+On SQLite that is one trip through the single writer's queue and one fsync for the group
+instead of one per request; on PostgreSQL one BEGIN, one COMMIT and one session.
+
+- A rule that refuses one save refuses only that one: it raises before anything of the
+  person is written, so the group goes on; its nonce stays recorded, as it would alone.
+- Anything the database refuses (a lost race, a deadlock between two groups, a broken
+  connection before COMMIT) rolls the whole group back; each of its saves then runs again
+  alone (``people.save_person``, with its own retries), so no save fails for another's sake.
+- A connection that broke during COMMIT leaves every save of the group unknown: each is
+  told so (``Server.Unavailable``: may or may not be stored; retrying with Id or ExternalId
+  is safe), as a single save would be.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from ..domain.errors import Conflict, DomainError, Unavailable
+from ..domain.fields import UserType
+from ..domain.model import Principal
+from ..domain.people import PersonChanges
+from . import people
+from .results import SaveOutcome
+from .unit_of_work import UnitOfWork
+
+MAX_GROUP = 16
+
+
+class _Save:
+    def __init__(self, arguments: tuple):
+        self.arguments = arguments
+        self.outcome: SaveOutcome | None = None
+        self.error: BaseException | None = None
+        self.done = threading.Event()
+        self.lead = False  # set when this waiting save's thread is to write the next group
+
+    @property
+    def admit(self) -> people.Admit | None:
+        return self.arguments[-1]
+
+    def needs_commit(self) -> bool:
+        """Whether the group must commit for this save: its writes, or its nonce."""
+        if self.outcome is not None:
+            return people.needs_commit(self.outcome, self.admit)
+        return self.admit is not None
+
+    def answer(self) -> SaveOutcome:
+        if self.outcome is None:
+            raise self.error or RuntimeError("the save's group ended without writing it")
+        return self.outcome
+
+
+class SaveGroups:
+    """``save(...)``: as ``people.save_person``, with concurrent saves committed together."""
+
+    def __init__(self, uow_factory: Callable[[], UnitOfWork], max_group: int = MAX_GROUP):
+        self.uow_factory = uow_factory
+        self.max_group = max_group
+        self._lock = threading.Lock()
+        self._waiting: list[_Save] = []
+        self._writing = False
+
+    def save(self, principal: Principal, club_id: int, user_type: UserType, changes: PersonChanges,
+             test: bool = False, admit: people.Admit | None = None) -> SaveOutcome:
+        mine = _Save((principal, club_id, user_type, changes, test, admit))
+        with self._lock:
+            self._waiting.append(mine)
+            lead = not self._writing
+            self._writing = True
+        if not lead:
+            mine.done.wait()
+            if not mine.lead:
+                return mine.answer()
+        self._write_next_group()
+        mine.done.wait()
+        return mine.answer()
+
+    def _write_next_group(self) -> None:
+        with self._lock:
+            group, self._waiting = self._waiting[:self.max_group], self._waiting[self.max_group:]
+        try:
+            self._write(group)
+        finally:
+            with self._lock:
+                successor = self._waiting[0] if self._waiting else None
+                self._writing = successor is not None
+            if successor is not None:  # the first one waiting writes the next group
+                successor.lead = True
+                successor.done.set()
+            for save in group:
+                save.done.set()
+
+    def _write(self, group: list[_Save]) -> None:
+        if len(group) == 1:
+            self._alone(group[0])
+            return
+        now = people.utcnow()
+        uow = self.uow_factory()
+        committing = False
+        try:
+            with uow:
+                for save in group:
+                    try:
+                        save.outcome = people.save_in(uow, *save.arguments, now)
+                    except Unavailable:
+                        raise
+                    except DomainError as error:  # refused by a rule: nothing of it written
+                        save.error = error
+                if any(save.needs_commit() for save in group):
+                    committing = True
+                    uow.commit()
+        except Unavailable as error:
+            if committing and not isinstance(error, Conflict):
+                # The connection broke during COMMIT: stored or not, nobody knows; say so to all.
+                for save in group:
+                    save.outcome, save.error = None, error
+                return
+            self._each_alone(group)
+        except Exception:
+            self._each_alone(group)
+
+    def _each_alone(self, group: list[_Save]) -> None:
+        for save in group:
+            self._alone(save)
+
+    @staticmethod
+    def _reset(save: _Save) -> None:
+        save.outcome = save.error = None
+
+    def _alone(self, save: _Save) -> None:
+        self._reset(save)
+        try:
+            save.outcome = people.save_person(self.uow_factory(), *save.arguments)
+        except BaseException as error:  # handed to the request's own thread, raised there
+            save.error = error
