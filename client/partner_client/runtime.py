@@ -21,6 +21,7 @@ import zeep.exceptions
 from lxml import etree
 from zeep.wsse.username import UsernameToken
 
+from .answers import NOT_READ, read_answer
 from .capabilities import Capabilities, known_operations, operations_in_wsdl
 from .envelopes import render_plain_values
 from .exceptions import NotOffered, PartnerError, ProtocolError
@@ -50,6 +51,15 @@ def discover(session: requests.Session, settings: ConnectionSettings) -> Capabil
                             response.status_code)
     # Operations beyond this contract (a newer partner) are ignored: the client cannot call them.
     return Capabilities.of(operations_in_wsdl(response.content) & known_operations())
+
+
+class _Read:
+    """An answer already read into the result type (``answers.read_answer``)."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any):
+        self.value = value
 
 
 class PartnerClientBase:
@@ -128,6 +138,8 @@ class PartnerClientBase:
 
     def _exchange(self, name: str, spec: OperationSpec, attempt: Callable[[], Any], arguments: dict[str, Any]):
         answer = self.retry.run(attempt, safe=repeat_is_safe(name, arguments), what=name)
+        if isinstance(answer, _Read):
+            return answer.value
         out = spec.output
         try:
             if out.many:
@@ -150,6 +162,10 @@ class PartnerClientBase:
         binding = self._service._binding
         try:
             response = self._zeep.transport.post_xml(self._service._binding_options["address"], *envelope)
+            if response.status_code == 200:
+                value = read_answer(response.content, self.operations[name].output, self._zeep.settings)
+                if value is not NOT_READ:
+                    return _Read(value)
             return binding.process_reply(self._zeep, binding.get(name), response)
         except zeep.exceptions.Fault as fault:
             raise from_zeep_fault(fault) from None

@@ -58,7 +58,8 @@ def request_payload(spec: OperationSpec, arguments: dict[str, Any]) -> dict[str,
 _FIELD_CACHE: dict[type, tuple[tuple[str, str, type, str | None, int | None], ...]] = {}
 
 
-def _fields(cls: type):
+def fields_of(cls: type):
+    """``(name, wire name, type, item, maxLength)`` of each field of a generated dataclass."""
     cached = _FIELD_CACHE.get(cls)
     if cached is None:
         cached = tuple((f.name, f.metadata["wire"], f.metadata["type"], f.metadata["item"],
@@ -78,7 +79,7 @@ def to_wire(value: Any, item: str | None = None) -> Any:
         return {item: [to_wire(v) for v in value]}
     if dataclasses.is_dataclass(value):
         out = {}
-        for name, wire, _type, sub_item, _max in _fields(type(value)):
+        for name, wire, _type, sub_item, _max in fields_of(type(value)):
             field_value = getattr(value, name)
             if field_value is not None:  # most fields of a record are unset: no call for them
                 out[wire] = to_wire(field_value, sub_item)
@@ -97,7 +98,7 @@ def from_wire(value: Any, type_: type, item: str | None = None) -> Any:
         return None
     if dataclasses.is_dataclass(type_):
         return type_(**{name: from_wire(getattr(value, wire, None), sub_type, sub_item)
-                        for name, wire, sub_type, sub_item, _max in _fields(type_)})
+                        for name, wire, sub_type, sub_item, _max in fields_of(type_)})
     if isinstance(type_, type) and issubclass(type_, Enum):
         return type_(value)
     return value
@@ -110,7 +111,7 @@ def too_long(record: Any) -> list[tuple[str, int]]:
     making the partner refuse a whole batch at schema validation.
     """
     problems = []
-    for name, wire, _type, _item, max_length in _fields(type(record)):
+    for name, wire, _type, _item, max_length in fields_of(type(record)):
         value = getattr(record, name)
         if max_length is not None and isinstance(value, str) and len(value) > max_length:
             problems.append((wire, max_length))

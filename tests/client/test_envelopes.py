@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 import typing
 
@@ -17,8 +16,7 @@ from partner_client.settings import ConnectionSettings
 from partner_client.wire import request_payload
 from zeep.wsse.username import UsernameToken
 
-_TEXT = st.text(st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")) | st.sampled_from("&<>'\"\t"),
-                max_size=12)
+from .strategies import values_of
 
 
 def _binding(plain: bool):
@@ -33,22 +31,6 @@ def _binding(plain: bool):
 PLAIN, ZEEP = _binding(True), _binding(False)
 
 
-def _values(type_) -> st.SearchStrategy:
-    """Any value of a generated field type (optional ones sometimes left out)."""
-    if dataclasses.is_dataclass(type_):
-        hints = typing.get_type_hints(type_, vars(types))
-        return st.builds(type_, **{f.name: _values(hints[f.name]) for f in dataclasses.fields(type_)})
-    args = [a for a in typing.get_args(type_) if a is not type(None)]
-    if args and type(None) in typing.get_args(type_):
-        return st.none() | _values(args[0])
-    if typing.get_origin(type_) is list:
-        return st.lists(_values(args[0]), min_size=1, max_size=3)
-    if isinstance(type_, type) and issubclass(type_, types.StrEnum):
-        return st.sampled_from(list(type_))
-    return {str: _TEXT, int: st.integers(1, 2**31 - 1), bool: st.booleans(),
-            datetime.date: st.dates(), datetime.datetime: st.datetimes()}[type_]
-
-
 def _envelopes(operation: str, arguments: dict) -> list[bytes]:
     payload = request_payload(service.PartnerClient.operations[operation], arguments)
     return [etree.tostring(binding._create(operation, (), payload, client=client,
@@ -60,7 +42,7 @@ def _arguments(operation: str) -> st.SearchStrategy:
     method = getattr(service.PartnerClient, operation[0].lower() + "".join(
         f"_{c.lower()}" if c.isupper() else c for c in operation[1:]))
     hints = typing.get_type_hints(method, vars(types))
-    return st.fixed_dictionaries({name: _values(hints[name]) for name in hints if name != "return"})
+    return st.fixed_dictionaries({name: values_of(hints[name]) for name in hints if name != "return"})
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
