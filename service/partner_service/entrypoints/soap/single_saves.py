@@ -87,8 +87,8 @@ class SingleSaves:
         record.username = principal.username or None
         try:
             outcome = self.save(principal, request.ClubId, user_type,
-                                      person_changes(getattr(request, record_name), specs),
-                                      test=bool(request.Test), admit=admit)
+                                person_changes(getattr(request, record_name), specs),
+                                test=bool(request.Test), admit=admit)
         except DomainError as error:
             return self._fault(domain_fault(error), record)
         except Exception as exc:
