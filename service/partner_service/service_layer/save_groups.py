@@ -115,26 +115,17 @@ class SaveGroups:
                 if any(save.needs_commit() for save in group):
                     committing = True
                     uow.commit()
-        except Unavailable as error:
-            if committing and not isinstance(error, Conflict):
+        except Exception as error:
+            if committing and isinstance(error, Unavailable) and not isinstance(error, Conflict):
                 # The connection broke during COMMIT: stored or not, nobody knows; say so to all.
                 for save in group:
                     save.outcome, save.error = None, error
                 return
-            self._each_alone(group)
-        except Exception:
-            self._each_alone(group)
-
-    def _each_alone(self, group: list[_Save]) -> None:
-        for save in group:
-            self._alone(save)
-
-    @staticmethod
-    def _reset(save: _Save) -> None:
-        save.outcome = save.error = None
+            for save in group:  # a lost race, a deadlock, a broken connection: each alone
+                self._alone(save)
 
     def _alone(self, save: _Save) -> None:
-        self._reset(save)
+        save.outcome = save.error = None
         try:
             save.outcome = people.save_person(self.uow_factory(), *save.arguments)
         except BaseException as error:  # handed to the request's own thread, raised there
