@@ -24,6 +24,9 @@ def parse_id(value: str | int | None) -> int | None:
 
 
 class PeopleRepository:
+    """People as domain objects, for reading. Saves lock and write rows set-based
+    (``people_rows``, ``service_layer.planning``), not through this repository."""
+
     def __init__(self, session: Session):
         self.session = session
 
@@ -34,15 +37,12 @@ class PeopleRepository:
         number = parse_id(person_id)
         if number is None:
             return None
-        # Locked until commit (PostgreSQL; SQLite writers are serialised anyway): a save checks
-        # ModifiedDate and differences first, then writes, and another save of the same person
-        # must not slip in between (a late retry would overwrite a newer update).
-        person = self.session.get(Person, number, with_for_update=True)
+        person = self.session.get(Person, number)
         return person if person is not None and person.client_id == client_id else None
 
-    def by_external_id(self, client_id: int, external_id: str, lock: bool = True) -> Person | None:
+    def by_external_id(self, client_id: int, external_id: str) -> Person | None:
         query = select(Person).where(Person.client_id == client_id, Person.external_id == external_id)
-        return self.session.scalars(query.with_for_update() if lock else query).one_or_none()
+        return self.session.scalars(query).one_or_none()
 
 
 class ClientRepository:
