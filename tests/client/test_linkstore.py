@@ -5,16 +5,11 @@ from __future__ import annotations
 import pytest
 from partner_client.linkstore import LinkStore, PersonLink
 
-from ..support import postgres_database
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request, tmp_path):
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'links.sqlite3'}"
-    else:
-        with postgres_database() as url:
-            yield url
+@pytest.fixture
+def store_url(database_url):
+    """A fresh database of each engine (tests/conftest.py), holding links only."""
+    return database_url
 
 
 def test_links_are_kept_per_partner_and_replaced_in_place(store_url):
