@@ -14,6 +14,7 @@ from sqlalchemy import Engine, text
 from .adapters import migrate
 from .adapters.db import make_engine
 from .adapters.orm import start_mappers
+from .adapters.people_statements import statement_rows
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
@@ -22,9 +23,9 @@ from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
-from .service_layer import people
 from .service_layer.results import SaveOutcome
 from .service_layer.save_groups import SaveGroups
+from .service_layer.statement_saves import StatementSaves
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -53,10 +54,10 @@ def readiness(engine: Engine, nonces: NonceStore | None) -> Callable[[], str | N
 def single_saver(engine: Engine, uow_factory: Callable[[], object]) -> Callable[..., SaveOutcome]:
     """How single saves are written: SQLite has one writer, so saves arriving together share
     one transaction and one fsync (``SaveGroups``); PostgreSQL writes them in parallel, each
-    in its own (grouping them there made one thread do every round trip: 677 -> 530 saves/s)."""
+    as two autocommitted statements (``StatementSaves``: optimistic, no lock held between)."""
     if engine.dialect.name == "sqlite":
         return SaveGroups(uow_factory).save
-    return lambda *args, **kwargs: people.save_person(uow_factory(), *args, **kwargs)
+    return StatementSaves(statement_rows(engine), uow_factory).save
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,

@@ -3,7 +3,9 @@
 Real concurrent connections: eight threads, started together by a barrier, each with its
 own unit of work, save the same ExternalId (or lead source name). On PostgreSQL the
 losers' inserts hit the unique constraint; the test also proves that path ran by
-counting those clashes.
+counting those clashes. Saves of people race both through ``people.save_person`` and
+through the saver the app answers single saves with (``app.single_saver``: on PostgreSQL
+optimistic statements, where a row changed between read and write is planned again).
 """
 
 from __future__ import annotations
@@ -14,17 +16,26 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from datetime import datetime
 
+import pytest
+from partner_service.app import single_saver
 from partner_service.domain.errors import ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Person
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer import unit_of_work
+from partner_service.service_layer import people, unit_of_work
 from partner_service.service_layer.lead_sources import save_lead_source
-from partner_service.service_layer.people import save_person
 from sqlalchemy import func, select
 
 RACERS = 8
 LOSERS = RACERS - 1
+
+
+@pytest.fixture(params=["unit_of_work", "app"])
+def save_person(request, engine, uow_factory):
+    """``save(principal, club, user type, changes)`` through either path."""
+    if request.param == "app":
+        return single_saver(engine, uow_factory)
+    return lambda *args, **kwargs: people.save_person(uow_factory(), *args, **kwargs)
 
 
 def together(save) -> list:
@@ -57,12 +68,12 @@ def rounds_until_a_clash(engine, one_round, caplog) -> int:
     return rounds
 
 
-def test_racing_saves_of_one_external_id_make_one_person(engine, uow_factory, world, caplog):
+def test_racing_saves_of_one_external_id_make_one_person(engine, uow_factory, world, caplog, save_person):
     changes = PersonChanges(values={"FirstName": "Rita", "LastName": "Race"})
 
     def one_round(n: int):
         race = replace(changes, external_id=f"RACE-{n}")
-        outcomes = together(lambda: save_person(uow_factory(), world.acme, world.acme_club_ids[0],
+        outcomes = together(lambda: save_person(world.acme, world.acme_club_ids[0],
                                                 UserType.PROSPECT, race))
         with uow_factory() as uow:
             stored = uow.session.scalars(select(Person).where(Person.external_id == race.external_id)).all()
@@ -87,11 +98,11 @@ def test_racing_creations_of_one_lead_source_name_make_one_source(engine, uow_fa
         assert len(uow.lead_sources.list(world.acme.client_id)) == rounds
 
 
-def test_racing_updates_of_one_person_leave_the_newest_modified_date(engine, uow_factory, world):
+def test_racing_updates_of_one_person_leave_the_newest_modified_date(engine, uow_factory, world, save_person):
     """Check-then-write must be atomic: a save older than one that commits meanwhile is Stale,
     never written over it."""
     club = world.acme_club_ids[0]
-    first = save_person(uow_factory(), world.acme, club, UserType.MEMBER, PersonChanges(
+    first = save_person(world.acme, club, UserType.MEMBER, PersonChanges(
         values={"FirstName": "v0", "LastName": "Race", "ModifiedDate": datetime(2026, 1, 1)}))
 
     def updates(day: int):
@@ -101,7 +112,7 @@ def test_racing_updates_of_one_person_leave_the_newest_modified_date(engine, uow
             with lock:
                 n = next(stamps)
             values = {"FirstName": f"v{day}-{n}", "ModifiedDate": datetime(2026, 1, day, 0, n)}
-            return save_person(uow_factory(), world.acme, club, UserType.MEMBER,
+            return save_person(world.acme, club, UserType.MEMBER,
                                PersonChanges(values=values, id=first.id))
         return update
 
@@ -132,9 +143,9 @@ def test_racing_renames_to_one_name_leave_one_winner_and_refuse_the_others(engin
     assert names.count("Same") == 1 and len(names) == RACERS
 
 
-def test_racing_claims_of_one_external_id_by_id_leave_one_owner(engine, uow_factory, world):
+def test_racing_claims_of_one_external_id_by_id_leave_one_owner(engine, uow_factory, world, save_person):
     club = world.acme_club_ids[0]
-    existing = [save_person(uow_factory(), world.acme, club, UserType.MEMBER,
+    existing = [save_person(world.acme, club, UserType.MEMBER,
                             PersonChanges(values={"FirstName": f"P{n}", "LastName": "Claim"})).id
                 for n in range(RACERS)]
     ids, lock = iter(existing), threading.Lock()
@@ -143,7 +154,7 @@ def test_racing_claims_of_one_external_id_by_id_leave_one_owner(engine, uow_fact
         with lock:
             person_id = next(ids)
         try:
-            return save_person(uow_factory(), world.acme, club, UserType.MEMBER,
+            return save_person(world.acme, club, UserType.MEMBER,
                                PersonChanges(values={}, id=person_id, external_id="CLAIMED")).action
         except ValidationError as error:
             return error.field

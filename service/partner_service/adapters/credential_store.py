@@ -75,11 +75,18 @@ class NonceCache:
         return taken.rowcount == 1
 
     def _maybe_purge(self, now: datetime) -> None:
+        if NonceCache.purge_due(self.PURGE_EVERY):
+            self.session.execute(delete(seen_nonces).where(seen_nonces.c.expires_at <= now))
+
+    @staticmethod
+    def purge_due(every: float = PURGE_EVERY) -> bool:
+        """True at most once per ``every`` seconds in this process, for whoever then deletes
+        the expired rows (here, or ``people_statements`` for the saves it admits)."""
         with NonceCache._lock:
-            if time.monotonic() - NonceCache._last_purge < self.PURGE_EVERY:
-                return
+            if time.monotonic() - NonceCache._last_purge < every:
+                return False
             NonceCache._last_purge = time.monotonic()
-        self.session.execute(delete(seen_nonces).where(seen_nonces.c.expires_at <= now))
+            return True
 
 
 __all__ = ["CredentialRepository", "NonceCache", "credentials", "credential_clubs", "seen_nonces"]

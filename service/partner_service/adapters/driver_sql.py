@@ -43,11 +43,7 @@ class DriverSql:
     def __init__(self, dialect: str):
         self.sqlite = dialect == "sqlite"
         self.people_columns, self._people_convert = _reader(people, self.sqlite)
-        names = ", ".join(self.people_columns)
-        lock = "" if self.sqlite else " FOR UPDATE"
-        # A None ID or ExternalId matches nothing (= NULL is never true): one statement for all.
-        self.load_one = self._text(f"SELECT {names} FROM people WHERE client_id = %s "  # noqa: S608
-                                   f"AND (id = %s OR external_id = %s) ORDER BY id{lock}")
+        self._lock = "" if self.sqlite else " FOR UPDATE"
         inserted = [c for c in self.people_columns if c != "id"]
         self.people_insert_columns = tuple(inserted)
         self.insert_person = self._text(
@@ -79,6 +75,36 @@ class DriverSql:
                 connection.invalidate(error)
             raise exc.DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error,
                                           connection_invalidated=lost, dialect=dialect) from error
+
+    @functools.lru_cache(maxsize=8)  # noqa: B019 (as update_person)
+    def person_lookup(self, by_id: bool, by_external_id: bool, lock: bool = True, prefix: str = "") -> str:
+        """The SELECT of a client's person by ID, by ExternalId or by either (parameters:
+        client ID, then the ID and/or the ExternalId), each row prefixed with ``prefix``
+        columns; locked FOR UPDATE on PostgreSQL when ``lock``.
+
+        Equalities on one unique index each, never ``id = %s OR external_id = %s``: psycopg
+        prepares a statement run five times, and PostgreSQL's generic plan for the OR, made
+        while the table was small, filtered every person of the client (3 ms a save at 6,000
+        people and growing, against 0.1 ms for these at any size).
+        """
+        lock = self._lock if lock else ""
+        names = prefix + ", ".join(self.people_columns)
+        by = f"SELECT {names} FROM people WHERE client_id = %s AND "  # noqa: S608
+        if by_id and by_external_id:
+            # Two probes; the second skips the row the first found. FOR UPDATE cannot follow a UNION.
+            both = f"{by}id = %s UNION ALL {by}external_id = %s AND id <> %s"
+            if not lock:
+                return self._text(f"{both} ORDER BY id")
+            return self._text(f"SELECT {names} FROM people WHERE id IN "  # noqa: S608
+                              f"(SELECT id FROM ({both}) AS found) ORDER BY id{lock}")
+        return self._text(f"{by}{'id' if by_id else 'external_id'} = %s{lock}")
+
+    @staticmethod
+    def lookup_parameters(client_id: int, person_id: int | None, external_id: str | None) -> tuple:
+        """``person_lookup``'s parameters for that ID and/or ExternalId."""
+        if person_id is not None and external_id is not None:
+            return (client_id, person_id, client_id, external_id, person_id)
+        return (client_id, person_id if person_id is not None else external_id)
 
     def _text(self, sql: str) -> str:
         return sql.replace("%s", "?") if self.sqlite else sql

@@ -79,8 +79,9 @@ class PeopleRows:
             if not ids and not external_ids:
                 return []
             connection, sql = self._driver()
-            cursor = sql.execute(connection, sql.load_one,
-                                 (client_id, (ids or [None])[0], (external_ids or [None])[0]))
+            person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
+            cursor = sql.execute(connection, sql.person_lookup(bool(ids), bool(external_ids)),
+                                 sql.lookup_parameters(client_id, person_id, external_id))
             return [sql.person(row) for row in cursor.fetchall()]
         if self.connection().dialect.name == "postgresql":
             # One array parameter, not 200: PostgreSQL probes the (client_id, external_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
@@ -62,25 +63,37 @@ class ClientRepository:
 _KNOWN_CLUBS: WeakKeyDictionary = WeakKeyDictionary()  # engine -> {club ID: (client ID, name)}
 
 
+def known_club(engine, client_id: int, club_id: int | None,
+               read: Callable[[int], tuple[int, str] | None]) -> Club | None:
+    """The club of that client, from what this process read before or else ``read(club_id)``
+    (its owner and name). Every save asks first whose club it is; clubs are created, never
+    moved or deleted, so what was once read per database (engine) holds for the process."""
+    if club_id is None:
+        return None
+    known = _KNOWN_CLUBS.setdefault(engine, {})
+    if club_id not in known:
+        found = read(club_id)
+        if found is None:
+            return None
+        known[club_id] = found
+    owner, name = known[club_id]
+    if owner != client_id:
+        return None
+    club = Club(owner, name)
+    club.id = club_id
+    return club
+
+
 class ClubRepository:
     def __init__(self, session: Session):
         self.session = session
 
     def get(self, client_id: int, club_id: int | None) -> Club | None:
-        if club_id is None:
-            return None
-        # Every save asks first whose club it is. Clubs are created, never moved or deleted,
-        # so what was once read per database (engine) holds for the life of the process.
-        known = _KNOWN_CLUBS.setdefault(self.session.get_bind(), {})
-        if club_id in known:
-            owner, name = known[club_id]
-            club = Club(owner, name)
-            club.id = club_id
-        else:
-            club = self.session.get(Club, club_id)
-            if club is not None:
-                known[club_id] = (club.client_id, club.name)
-        return club if club is not None and club.client_id == client_id else None
+        return known_club(self.session.get_bind(), client_id, club_id, self._read)
+
+    def _read(self, club_id: int) -> tuple[int, str] | None:
+        club = self.session.get(Club, club_id)
+        return None if club is None else (club.client_id, club.name)
 
     def for_client(self, client_id: int) -> list[Club]:
         return list(self.session.scalars(select(Club).where(Club.client_id == client_id)

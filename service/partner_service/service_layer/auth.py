@@ -123,25 +123,11 @@ class Authenticator:
         credential, opened = self._open(uow, token, now)
         return credential if opened else None
 
-    def admission(self, credential: Credential, token: UsernameToken,
-                  now: datetime) -> Callable[[UnitOfWork], None]:
-        """What ``authenticate`` writes for a token that opened, as ``admit(uow)`` to run inside
-        the caller's open unit of work (committed with it): the nonce, and the credential's last
-        use once a minute. Run again after a rollback (a save retried after a lost race), it
-        writes again what the rollback undid; a nonce kept outside the database (Redis) is
-        remembered once, since no rollback undoes it."""
-        remembered_outside = []
-
-        def admit(uow: UnitOfWork) -> None:
-            if token.nonce is not None and self.nonces is None:
-                self._remember(uow.nonces, credential, token, now)
-            elif token.nonce is not None and not remembered_outside:
-                self._remember(self.nonces, credential, token, now)
-                remembered_outside.append(True)
-            if credential.needs_bookkeeping(now):
-                uow.credentials.get(credential.id).register_success(now)
-                credential.register_success(now)  # the cached copy too, to write once a minute
-        return admit
+    def admission(self, credential: Credential, token: UsernameToken, now: datetime) -> Admission:
+        """What ``authenticate`` writes for a token that opened, for the caller to write with its
+        own save: ``admit(uow)`` inside an open unit of work, or ``database_nonce()`` for a save
+        that writes the nonce in a statement of its own making."""
+        return Admission(self, credential, token, now)
 
     def _open(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> tuple[Credential | None, bool]:
         check_freshness(token, now, self.policy)
@@ -228,7 +214,60 @@ class Authenticator:
                   now: datetime) -> None:
         key = nonce_key(credential.username, token.nonce)
         if not nonces.remember(key, replay_window_end(token, now, self.policy), now):
-            raise SecurityRefused("MessageExpired", "This wsse:Nonce was used before (a replay).")
+            raise replayed()
 
 
-__all__ = ["Authenticator", "NonceStore", "nonce_key"]
+class Admission:
+    """The writes that accept one opened token: its nonce, and the credential's last use once a
+    minute.
+
+    ``admit(uow)`` writes them inside the caller's open unit of work (committed with it). Run
+    again after a rollback (a save retried after a lost race), it writes again what the
+    rollback undid; a nonce kept outside the database (Redis) is remembered once, since no
+    rollback undoes it.
+    """
+
+    def __init__(self, authenticator: Authenticator, credential: Credential, token: UsernameToken,
+                 now: datetime):
+        self.authenticator, self.credential, self.token, self.now = authenticator, credential, token, now
+        self._remembered_outside = False
+
+    def __call__(self, uow: UnitOfWork) -> None:
+        auth, credential, token, now = self.authenticator, self.credential, self.token, self.now
+        if token.nonce is not None and auth.nonces is None:
+            auth._remember(uow.nonces, credential, token, now)
+        elif token.nonce is not None:
+            self._remember_outside()
+        if credential.needs_bookkeeping(now):
+            uow.credentials.get(credential.id).register_success(now)
+            credential.register_success(now)  # the cached copy too, to write once a minute
+
+    @property
+    def needs_unit_of_work(self) -> bool:
+        """Whether the credential's row must be written too (``admit(uow)`` then)."""
+        return self.credential.needs_bookkeeping(self.now)
+
+    def database_nonce(self) -> tuple[str, datetime, datetime] | None:
+        """For a caller writing the nonce itself: ``(key, keep until, now)`` to insert into the
+        database's replay cache (as ``NonceCache.remember``), or None when there is nothing to
+        insert there: no nonce, or one remembered outside (Redis) by this call, which raises
+        ``SecurityRefused`` for a replay. Only when not ``needs_unit_of_work``."""
+        auth, token = self.authenticator, self.token
+        if token.nonce is None:
+            return None
+        if auth.nonces is not None:
+            self._remember_outside()
+            return None
+        return (nonce_key(self.credential.username, token.nonce),
+                replay_window_end(token, self.now, auth.policy), self.now)
+
+    def _remember_outside(self) -> None:
+        if not self._remembered_outside:
+            self.authenticator._remember(self.authenticator.nonces, self.credential, self.token, self.now)
+            self._remembered_outside = True
+
+
+def replayed() -> SecurityRefused:
+    return SecurityRefused("MessageExpired", "This wsse:Nonce was used before (a replay).")
+
+__all__ = ["Admission", "Authenticator", "NonceStore", "nonce_key", "replayed"]

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
+from typing import Protocol
 
 from ..adapters.people_rows import PERSON_COLUMNS, PeopleRows
 from ..adapters.repository import parse_id
@@ -166,8 +167,8 @@ def load_plan(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> P
                  references=references)
 
 
-def write_plan(rows: PeopleRows, plan: Plan, now: datetime) -> dict[int, int]:
-    """Write the plan; answer each new row's key -> its ID."""
+def _changed_rows(plan: Plan) -> tuple[dict[int, dict], list[int]]:
+    """Existing row ID -> its changed columns; and the rows whose ExternalId moves."""
     changes: dict[int, dict] = {}
     moving: list[int] = []
     for row_id, original in plan.originals.items():
@@ -177,6 +178,12 @@ def write_plan(rows: PeopleRows, plan: Plan, now: datetime) -> dict[int, int]:
             changes[row_id] = changed
             if "external_id" in changed and original["external_id"] is not None:
                 moving.append(row_id)
+    return changes, moving
+
+
+def write_plan(rows: PeopleRows, plan: Plan, now: datetime) -> dict[int, int]:
+    """Write the plan; answer each new row's key -> its ID."""
+    changes, moving = _changed_rows(plan)
     if moving and (plan.new_keys or len(changes) > 1):
         rows.clear_external_ids(moving)
     rows.update(changes)
@@ -185,6 +192,28 @@ def write_plan(rows: PeopleRows, plan: Plan, now: datetime) -> dict[int, int]:
     rows.add_history([{"person_id": ids.get(key, key), "from_type": from_type, "to_type": to_type,
                        "changed_at": now} for key, from_type, to_type in plan.history])
     return ids
+
+
+class OneRecordRows(Protocol):
+    """Where a plan of one record is written in one statement (``adapters.people_statements``)."""
+
+    def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int: ...
+    def update_one(self, row_id: int, changed: dict,
+                   history: tuple[UserType | None, UserType, datetime] | None) -> bool: ...
+
+
+def write_one(rows: OneRecordRows, plan: Plan, now: datetime) -> dict[int, int] | None:
+    """Write a plan of one record as ``write_plan`` would, in one statement; None when its row
+    changed since it was loaded (nothing written: plan it again)."""
+    history = [(from_type, to_type, now) for _key, from_type, to_type in plan.history]
+    if plan.new_keys:
+        (key,) = plan.new_keys
+        return {key: rows.insert_one({c: getattr(plan.rows[key], c) for c in PERSON_COLUMNS}, history[0])}
+    changes, _moving = _changed_rows(plan)
+    for row_id, changed in changes.items():  # one at most: a record changes one person
+        if not rows.update_one(row_id, changed, history[0] if history else None):
+            return None
+    return {}
 
 
 def outcome_of(plan: Plan, ids: dict[int, int], result: Result) -> SaveOutcome:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Protocol
 
@@ -74,16 +75,8 @@ class SqlAlchemyUnitOfWork:
             pass
         finally:
             self.session.close()
-        conflict = _conflict(exc) if exc is not None else None
-        if conflict is not None:
-            raise conflict
-        if exc is not None and isinstance(exc, _UNAVAILABLE):
-            if self.committing:
-                # The server may have committed before the connection broke: we cannot know.
-                raise Unavailable("The database connection broke while committing: the save may "
-                                  "or may not be stored. Retry; a save carrying Id or ExternalId "
-                                  "is safe to repeat.") from exc
-            raise Unavailable("The database is unavailable; nothing was saved. Retry later.") from exc
+        if exc is not None:
+            _raise_translated(exc, self.committing)
 
     def commit(self) -> None:
         self.committing = True
@@ -103,6 +96,32 @@ class SqlAlchemyUnitOfWork:
         """Undo one record's work without losing the rest of the transaction."""
         with _conflicts_raised(), self.session.begin_nested():
             yield
+
+
+def _raise_translated(error: BaseException, committing: bool) -> None:
+    """A lost race as ``Conflict``, a database that is not there as ``Unavailable``; any other
+    error is left to the caller to raise."""
+    conflict = _conflict(error)
+    if conflict is not None:
+        raise conflict
+    if isinstance(error, _UNAVAILABLE):
+        if committing:
+            # The server may have committed before the connection broke: we cannot know.
+            raise Unavailable("The database connection broke while committing: the save may "
+                              "or may not be stored. Retry; a save carrying Id or ExternalId "
+                              "is safe to repeat.") from error
+        raise Unavailable("The database is unavailable; nothing was saved. Retry later.") from error
+
+
+@contextmanager
+def statement_errors(committing: Callable[[], bool]):
+    """For autocommitted statements (no unit of work): errors translated as ``__exit__`` does;
+    ``committing()`` tells whether a statement that commits a save had been sent."""
+    try:
+        yield
+    except Exception as error:
+        _raise_translated(error, committing())
+        raise
 
 
 @contextmanager

@@ -1,0 +1,175 @@
+"""Single saves as autocommitted statements (PostgreSQL's path, ``StatementSaves``).
+
+Optimistic, not locking: a row changed by another save between this save's read and its
+write is planned again, never written over; the request's nonce is recorded once, with the
+read, so a refused or retried save neither forgets it nor takes it for its own replay.
+SQLite answers single saves through ``SaveGroups`` (test_save_groups.py), so these run on
+PostgreSQL only.
+"""
+
+from __future__ import annotations
+
+import uuid
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+import pytest
+from partner_service.adapters.orm import people, seen_nonces, user_type_history
+from partner_service.adapters.people_statements import statement_rows
+from partner_service.domain.errors import SecurityRefused, Unavailable, ValidationError
+from partner_service.domain.fields import Action, UserType
+from partner_service.domain.people import PersonChanges
+from partner_service.service_layer.statement_saves import StatementSaves
+from sqlalchemy import select, text, update
+
+from ..support import postgres_database
+
+NOW = datetime(2026, 11, 28, 12, 0, 0)
+
+
+@pytest.fixture
+def database_url():
+    """PostgreSQL only (instead of the suite's two engines)."""
+    with postgres_database() as url:
+        yield url
+
+
+class Admission:
+    """As ``auth.Admission`` for a credential that needs no bookkeeping: a database nonce."""
+
+    needs_unit_of_work = False
+
+    def __init__(self, key: str | None = None, until: datetime = NOW + timedelta(minutes=5)):
+        self.key = key or uuid.uuid4().hex
+        self.until = until
+
+    def database_nonce(self):
+        return (self.key, self.until, NOW)
+
+
+def _rows(engine, *columns, **where):
+    with engine.connect() as connection:
+        query = select(*columns)
+        for name, value in where.items():
+            query = query.where(columns[0].table.c[name] == value)
+        return connection.execute(query).all()
+
+
+def _nonces(engine) -> set[str]:
+    return {row.key for row in _rows(engine, seen_nonces.c.key)}
+
+
+def _save(saves, world, external_id, values, admit=None, **kwargs):
+    return saves.save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
+                      PersonChanges(values, external_id=external_id), admit=admit or Admission(), **kwargs)
+
+
+def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(engine, uow_factory, world):
+    opened = statement_rows(engine)
+    saves = StatementSaves(opened, uow_factory)
+    _save(saves, world, "E1", {"FirstName": "Eve", "LastName": "Early", "City": "Oslo"})
+    reads = []
+
+    @contextmanager
+    def meddled(nonce):
+        """After this save's first read, another writer changes the person's Zipcode."""
+        with opened(nonce) as rows:
+            load = rows.load
+
+            def load_then_meddle(*args):
+                found = load(*args)
+                if not reads:
+                    with engine.begin() as other:
+                        other.execute(update(people).where(people.c.external_id == "E1").values(zipcode="0150"))
+                reads.append(found[0]["zipcode"])
+                return found
+            rows.load = load_then_meddle
+            yield rows
+
+    admission = Admission()
+    outcome = _save(StatementSaves(meddled, uow_factory), world, "E1", {"City": "Bergen"}, admit=admission)
+
+    assert outcome.action is Action.UPDATED
+    assert reads == [None, "0150"]  # read twice: the first plan was made from a row that changed
+    (stored,) = _rows(engine, people.c.city, people.c.zipcode, external_id="E1")
+    assert (stored.city, stored.zipcode) == ("Bergen", "0150")  # both writers' changes kept
+    assert admission.key in _nonces(engine)  # recorded once; the second read did not refuse it
+
+
+def test_a_replayed_nonce_is_refused_and_nothing_is_stored(engine, uow_factory, world):
+    saves = StatementSaves(statement_rows(engine), uow_factory)
+    admission = Admission()
+    _save(saves, world, "R1", {"FirstName": "Ray", "LastName": "Play"}, admit=admission)
+    with pytest.raises(SecurityRefused) as refused:
+        _save(saves, world, "R2", {"FirstName": "Ray", "LastName": "Again"}, admit=Admission(admission.key))
+    assert refused.value.code == "wsse:MessageExpired"
+    assert _rows(engine, people.c.id, external_id="R2") == []
+    # A nonce whose time is over (not yet purged) is taken over, as NonceCache does.
+    with engine.begin() as connection:
+        connection.execute(update(seen_nonces).values(expires_at=NOW - timedelta(seconds=1)))
+    outcome = _save(saves, world, "R2", {"FirstName": "Ray", "LastName": "Later"},
+                    admit=Admission(admission.key))
+    assert outcome.action is Action.INSERTED
+
+
+def test_a_save_refused_by_a_rule_records_its_nonce_and_nothing_else(engine, uow_factory, world):
+    saves = StatementSaves(statement_rows(engine), uow_factory)
+    admission = Admission()
+    with pytest.raises(ValidationError) as refused:
+        _save(saves, world, "V1", {"FirstName": "No Last Name"}, admit=admission)
+    assert refused.value.field == "LastName"
+    assert _rows(engine, people.c.id, external_id="V1") == []
+    assert admission.key in _nonces(engine)
+
+
+def test_an_insert_writes_the_person_and_their_history_and_a_test_save_none(engine, uow_factory, world):
+    saves = StatementSaves(statement_rows(engine), uow_factory)
+    checked = _save(saves, world, "T1", {"FirstName": "Tess", "LastName": "Test"}, test=True)
+    assert (checked.action, checked.id) == (Action.VALIDATED, None)
+    assert _rows(engine, people.c.id, external_id="T1") == []
+    saved = _save(saves, world, "T1", {"FirstName": "Tess", "LastName": "Test"})
+    member = saves.save(world.acme, world.acme_club_ids[0], UserType.MEMBER,
+                        PersonChanges({}, external_id="T1"), admit=Admission())
+    assert (saved.action, member.action, member.id) == (Action.INSERTED, Action.UPDATED, saved.id)
+    history = _rows(engine, user_type_history.c.from_type, user_type_history.c.to_type,
+                    person_id=int(saved.id))
+    assert sorted(history, key=lambda h: h.from_type is not None) == [
+        (None, UserType.PROSPECT), (UserType.PROSPECT, UserType.MEMBER)]
+
+
+def test_a_credential_due_for_bookkeeping_is_saved_through_a_unit_of_work(engine, uow_factory, world):
+    written = []
+
+    class Due(Admission):
+        needs_unit_of_work = True
+
+        def __call__(self, uow):  # as auth.Admission: the nonce and the credential's last use
+            written.append(uow.nonces.remember(self.key, self.until, NOW))
+
+    outcome = _save(StatementSaves(statement_rows(engine), uow_factory), world, "B1",
+                    {"FirstName": "Bo", "LastName": "Book"}, admit=Due())
+    assert outcome.action is Action.INSERTED and written == [True]
+
+
+def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(engine, uow_factory, world):
+    opened = statement_rows(engine)
+
+    @contextmanager
+    def cut(nonce):
+        with opened(nonce) as rows:
+            write = rows.insert_one
+
+            def cut_then_write(*args):
+                pid = rows.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                with engine.connect() as other:
+                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+                return write(*args)
+            rows.insert_one = cut_then_write
+            yield rows
+
+    with pytest.raises(Unavailable) as unavailable:
+        _save(StatementSaves(cut, uow_factory), world, "U1", {"FirstName": "Una", "LastName": "Cut"})
+    assert "may or may not be stored" in str(unavailable.value)
+    # The pool let go of the dead connection: the next save works.
+    assert _save(StatementSaves(opened, uow_factory), world, "U1",
+                 {"FirstName": "Una", "LastName": "Cut"}).action is Action.INSERTED
