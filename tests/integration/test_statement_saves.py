@@ -160,7 +160,7 @@ def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(en
             write = rows.insert_one
 
             def cut_then_write(*args):
-                pid = rows.connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+                pid = rows.connection.driver_connection.info.backend_pid
                 with engine.connect() as other:
                     other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
                 return write(*args)

@@ -64,15 +64,20 @@ class DriverSql:
         """Run on the DBAPI connection under ``connection`` (SQLAlchemy's); a driver error comes
         out as SQLAlchemy's own (IntegrityError, OperationalError, ...) and a lost connection is
         invalidated, exactly as if SQLAlchemy had run the statement."""
-        dialect = connection.dialect
+        return self.execute_pooled(connection.dialect, connection.connection, sql, parameters,
+                                   connection.invalidate)
+
+    @staticmethod
+    def execute_pooled(dialect, pooled, sql: str, parameters, invalidate=None):
+        """As ``execute``, on a pool's connection (``Engine.raw_connection()``)."""
         try:
-            cursor = connection.connection.driver_connection.cursor()
+            cursor = pooled.driver_connection.cursor()
             cursor.execute(sql, parameters)
             return cursor
         except dialect.loaded_dbapi.Error as error:
-            lost = dialect.is_disconnect(error, connection.connection.dbapi_connection, None)
+            lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
             if lost:
-                connection.invalidate(error)
+                (invalidate or pooled.invalidate)(error)
             raise exc.DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error,
                                           connection_invalidated=lost, dialect=dialect) from error
 

@@ -60,7 +60,7 @@ class ClientRepository:
         return self.session.get(Client, client_id)
 
 
-_KNOWN_CLUBS: WeakKeyDictionary = WeakKeyDictionary()  # engine -> {club ID: (client ID, name)}
+_KNOWN_CLUBS: WeakKeyDictionary = WeakKeyDictionary()  # engine -> {club ID: Club}
 
 
 def known_club(engine, client_id: int, club_id: int | None,
@@ -71,17 +71,17 @@ def known_club(engine, client_id: int, club_id: int | None,
     if club_id is None:
         return None
     known = _KNOWN_CLUBS.setdefault(engine, {})
-    if club_id not in known:
+    club = known.get(club_id)
+    if club is None:
         found = read(club_id)
         if found is None:
             return None
-        known[club_id] = found
-    owner, name = known[club_id]
-    if owner != client_id:
-        return None
-    club = Club(owner, name)
-    club.id = club_id
-    return club
+        # One detached Club per club and process, only ever read (building a mapped object
+        # costs about as much as the rest of the lookup).
+        club = Club(*found)
+        club.id = club_id
+        known[club_id] = club
+    return club if club.client_id == client_id else None
 
 
 class ClubRepository:
