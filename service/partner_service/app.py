@@ -14,7 +14,7 @@ from sqlalchemy import Engine, text
 from .adapters import migrate
 from .adapters.db import make_engine
 from .adapters.orm import start_mappers
-from .adapters.people_statements import statement_rows
+from .adapters.people_statements import statement_rows, transaction_rows
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
@@ -52,11 +52,12 @@ def readiness(engine: Engine, nonces: NonceStore | None) -> Callable[[], str | N
 
 
 def single_saver(engine: Engine, uow_factory: Callable[[], object]) -> Callable[..., SaveOutcome]:
-    """How single saves are written: SQLite has one writer, so saves arriving together share
-    one transaction and one fsync (``SaveGroups``); PostgreSQL writes them in parallel, each
-    as two autocommitted statements (``StatementSaves``: optimistic, no lock held between)."""
+    """How single saves are written, beside the unit of work: SQLite has one writer, so saves
+    arriving together share one transaction and one fsync (``SaveGroups``); PostgreSQL writes
+    them in parallel, each as two autocommitted statements (``StatementSaves``: optimistic, no
+    lock held between)."""
     if engine.dialect.name == "sqlite":
-        return SaveGroups(uow_factory).save
+        return SaveGroups(transaction_rows(engine), uow_factory).save
     return StatementSaves(statement_rows(engine), uow_factory).save
 
 

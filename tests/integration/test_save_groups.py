@@ -1,5 +1,8 @@
 """Saves that arrive together share one commit; a rule refuses one alone; a lost race
-re-runs each save of the group alone, so nothing is lost or stored twice (both engines)."""
+re-runs each save of the group alone, so nothing is lost or stored twice.
+
+SQLite only: saves are grouped for its single writer (``app.single_saver``); PostgreSQL
+writes single saves in parallel (test_statement_saves.py)."""
 
 from __future__ import annotations
 
@@ -7,30 +10,55 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
 from partner_service.adapters.orm import people, seen_nonces
+from partner_service.adapters.people_statements import transaction_rows
 from partner_service.domain.errors import Conflict, ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.people import PersonChanges
 from partner_service.service_layer.save_groups import SaveGroups
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 UNTIL = datetime(2099, 1, 1)
 
 
-def _admit(fail_first: bool = False):
-    """Records a nonce of its own, as the authenticator's admission does; optionally raises a
-    lost race (``Conflict``) the first time, after writing it."""
-    key, calls = uuid.uuid4().hex, []
+@pytest.fixture
+def database_url(tmp_path):
+    return f"sqlite:///{tmp_path / 'partner.sqlite3'}"
 
-    def admit(uow):
-        calls.append(1)
-        assert uow.nonces.remember(key, UNTIL, datetime(2000, 1, 1))
-        if fail_first and len(calls) == 1:
+
+class Admission:
+    """As ``auth.Admission`` for a credential needing no bookkeeping: a nonce of its own.
+    ``fail_first`` raises a lost race (``Conflict``) the first time, inside the group;
+    ``gate`` holds its save (and so its group) until set."""
+
+    needs_unit_of_work = False
+
+    def __init__(self, fail_first: bool = False, gate: threading.Event | None = None):
+        self.key, self.calls, self.fail_first, self.gate = uuid.uuid4().hex, 0, fail_first, gate
+
+    def database_nonce(self):
+        self.calls += 1
+        if self.gate is not None:
+            self.gate.wait(10)
+        if self.fail_first and self.calls == 1:
             raise Conflict("a concurrent save got in the way")
-    return admit
+        return (self.key, UNTIL, datetime(2000, 1, 1))
+
+
+def counted(engine, commits: list):
+    """``transaction_rows`` that counts the transactions it commits."""
+    opened = transaction_rows(engine)
+
+    @contextmanager
+    def open_rows():
+        with opened() as rows:
+            yield rows
+        commits.append(1)
+    return open_rows
 
 
 def _count(engine, table) -> int:
@@ -41,13 +69,9 @@ def _count(engine, table) -> int:
 @pytest.mark.parametrize("lost_race", [False, True])
 def test_a_group_commits_once_refuses_alone_and_reruns_alone_after_a_lost_race(
         engine, uow_factory, world, lost_race):
-    groups = SaveGroups(uow_factory)
     commits = []
-    event.listen(engine, "commit", lambda _connection: commits.append(1))
+    groups = SaveGroups(counted(engine, commits), uow_factory)
     gate = threading.Event()
-
-    def first_admit(uow):  # keeps the first group busy until the next saves are waiting
-        gate.wait(10)
 
     def save(external_id, values, admit):
         return groups.save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
@@ -55,13 +79,13 @@ def test_a_group_commits_once_refuses_alone_and_reruns_alone_after_a_lost_race(
 
     good = {"FirstName": "Gina", "LastName": "Group"}
     with ThreadPoolExecutor(5) as pool:
-        first = pool.submit(save, "G0", good, first_admit)
+        first = pool.submit(save, "G0", good, Admission(gate=gate))  # busy until the next wait
         while not groups._writing:
             time.sleep(0.001)
-        later = [pool.submit(save, "G1", good, _admit()),
-                 pool.submit(save, "G2", {"FirstName": "NoLast"}, _admit()),   # refused by a rule
-                 pool.submit(save, "G3", good, _admit(fail_first=lost_race)),
-                 pool.submit(save, "G1", {**good, "City": "Rome"}, _admit())]
+        later = [pool.submit(save, "G1", good, Admission()),
+                 pool.submit(save, "G2", {"FirstName": "NoLast"}, Admission()),   # refused by a rule
+                 pool.submit(save, "G3", good, Admission(fail_first=lost_race)),
+                 pool.submit(save, "G1", {**good, "City": "Rome"}, Admission())]
         while len(groups._waiting) < len(later):
             time.sleep(0.001)
         before = len(commits)
@@ -79,17 +103,17 @@ def test_a_group_commits_once_refuses_alone_and_reruns_alone_after_a_lost_race(
     with engine.connect() as connection:
         stored = connection.execute(select(people.c.external_id, people.c.city).order_by(people.c.id)).all()
     assert stored == [("G0", None), ("G1", "Rome"), ("G3", None)]
-    assert _count(engine, seen_nonces) == 4  # the refused save's nonce too
+    assert _count(engine, seen_nonces) == 5  # the refused save's nonce too
 
 
 def test_saves_from_many_threads_are_each_answered_and_stored_once(engine, uow_factory, world):
-    groups = SaveGroups(uow_factory)
+    groups = SaveGroups(transaction_rows(engine), uow_factory)
     keys = [f"M{n % 10}" for n in range(40)]
 
     def save(key):
         return groups.save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
                            PersonChanges({"FirstName": "Many", "LastName": key}, external_id=key),
-                           admit=_admit())
+                           admit=Admission())
 
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(save, keys))

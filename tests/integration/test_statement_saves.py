@@ -71,9 +71,9 @@ def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(e
     reads = []
 
     @contextmanager
-    def meddled(nonce):
+    def meddled():
         """After this save's first read, another writer changes the person's Zipcode."""
-        with opened(nonce) as rows:
+        with opened() as rows:
             load = rows.load
 
             def load_then_meddle(*args):
@@ -155,8 +155,8 @@ def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(en
     opened = statement_rows(engine)
 
     @contextmanager
-    def cut(nonce):
-        with opened(nonce) as rows:
+    def cut():
+        with opened() as rows:
             write = rows.insert_one
 
             def cut_then_write(*args):

@@ -39,9 +39,7 @@ def _configure_sqlite(engine: Engine, lock_path: str | None) -> None:
         # woken the moment it is free: SQLite's own busy handler sleeps 1 to 100 ms between
         # tries, which made a p99 of 250-450 ms under 8 concurrent saves. SQLite's lock stays
         # the guarantee (the command line and other programs do not take the file lock).
-        lock = connection.info.get("writer_lock")
-        if lock is not None:
-            fcntl.flock(lock, fcntl.LOCK_EX)  # blocks without the GIL; freed at check-in
+        take_writer_lock(connection.info)
         # Take the write lock up front: two deferred transactions that both upgrade to
         # writers would otherwise fail with "database is locked" instead of waiting.
         connection.exec_driver_sql("BEGIN IMMEDIATE")
@@ -57,6 +55,13 @@ def _configure_sqlite(engine: Engine, lock_path: str | None) -> None:
         lock = record.info.pop("writer_lock", None)
         if lock is not None:
             os.close(lock)
+
+
+def take_writer_lock(info: dict) -> None:
+    """Queue for the SQLite file's writer lock (its pool record's ``info``); freed at check-in."""
+    lock = info.get("writer_lock")
+    if lock is not None:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # blocks without the GIL
 
 
 def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:

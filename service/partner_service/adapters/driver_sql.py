@@ -59,6 +59,8 @@ class DriverSql:
             "ON CONFLICT (key) DO NOTHING RETURNING key")
         self.take_over_nonce = self._text(
             "UPDATE seen_nonces SET expires_at = %s WHERE key = %s AND expires_at <= %s")
+        self.purge_nonces = self._text("DELETE FROM seen_nonces WHERE expires_at <= %s")
+        self.club_owner = self._text("SELECT client_id, name FROM clubs WHERE id = %s")
 
     def execute(self, connection, sql: str, parameters):
         """Run on the DBAPI connection under ``connection`` (SQLAlchemy's); a driver error comes

@@ -30,6 +30,7 @@ from sqlalchemy.dialects import postgresql
 
 from ..domain.fields import UserType
 from .credential_store import NonceCache
+from .db import take_writer_lock
 from .driver_sql import DIALECTS
 from .orm import user_type_history
 from .repository import known_club
@@ -74,50 +75,58 @@ def _update(columns: tuple[str, ...], history: bool) -> str:
 
 
 class StatementRows:
-    """What one single save reads and writes, on one pooled connection in autocommit.
+    """What single saves read and write on one pooled connection, for ``planning.load_plan``
+    (``load``, ``existing_ids``), ``club_in_scope`` (``clubs``) and ``planning.write_one``
+    (``insert_one``, ``update_one``), as ``PeopleRows`` and the unit of work serve them.
 
-    Serves ``planning.load_plan`` (``load``, ``existing_ids``) and ``club_in_scope``
-    (``clubs``) as ``PeopleRows`` and the unit of work do.
+    ``admit(nonce)`` before ``load``: the nonce goes into the replay cache with that load
+    (``nonce_was_fresh`` tells whether it was unseen).
     """
 
-    def __init__(self, connection, engine, nonce: tuple[str, datetime, datetime] | None):
+    nonce_kept_on_failure = True  # autocommitted: a later failure does not undo the nonce
+
+    def __init__(self, connection, engine):
         self.connection = connection  # the pool's (``Engine.raw_connection()``)
         self.engine = engine
+        self.sql = DIALECTS[engine.dialect.name]
         self.clubs = _Clubs(engine, self)
-        self._nonce = nonce
-        self.nonce_was_fresh: bool | None = None  # after ``load`` with a nonce: was it unseen?
+        self._nonce: tuple[str, datetime, datetime] | None = None
+        self.nonce_was_fresh: bool | None = None
         self._versions: dict[int, str] = {}
         self.writing = False  # a write statement was sent: its outcome may be unknown
 
+    def admit(self, nonce: tuple[str, datetime, datetime] | None) -> None:
+        self._nonce, self.nonce_was_fresh = nonce, None
+
     def load(self, client_id: int, ids, external_ids) -> list[dict]:
-        """The client's rows with one of these IDs or ExternalIds (one of each at most), and
-        the nonce inserted in the same statement."""
+        """The client's rows with this ID and/or ExternalId, and the nonce admitted with them."""
         ids, external_ids = list(ids), list(external_ids)
         if len(ids) > 1 or len(external_ids) > 1:
             raise ValueError("StatementRows loads the rows of one record")
+        if self._nonce is not None and NonceCache.purge_due():
+            self._execute(self.sql.purge_nonces, (self._nonce[2],))
         person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
-        lookup = _SQL.lookup_parameters(client_id, person_id, external_id) if ids or external_ids else ()
-        sql = _load(bool(ids), bool(external_ids), self._nonce is not None)
-        if self._nonce is None:
-            result = self._execute(sql, lookup).fetchall()
-        else:
-            if NonceCache.purge_due():
-                self._execute("DELETE FROM seen_nonces WHERE expires_at <= %s", (self._nonce[2],))
-            result = self._execute(sql, (*self._nonce, *lookup)).fetchall()
+        lookup = self.sql.lookup_parameters(client_id, person_id, external_id) if ids or external_ids else ()
+        return self._load(bool(ids), bool(external_ids), lookup)
+
+    def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
+        sql = _load(by_id, by_external_id, self._nonce is not None)
+        result = self._execute(sql, (*(self._nonce or ()), *lookup)).fetchall()
+        if self._nonce is not None:
             self.nonce_was_fresh = result[0][0] == 1
         rows = []
         for row in result:
             if row[2] is not None:
                 self._versions[row[2]] = row[1]
-                rows.append(_SQL.person(row[2:]))
+                rows.append(self.sql.person(row[2:]))
         return rows
 
     def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
         return {row[0] for number in set(ids)
-                for row in self._execute(_SQL.reference_exists(table), (client_id, number)).fetchall()}
+                for row in self._execute(self.sql.reference_exists(table), (client_id, number)).fetchall()}
 
     def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
-        """Insert the person and their history row; answer the new ID."""
+        """Insert the person and their history row, in one statement; answer the new ID."""
         values = [_SQL.value(row[c]) for c in _SQL.people_insert_columns]
         self.writing = True
         return self._execute(_WITH_HISTORY.format(write=_INSERT),
@@ -134,26 +143,88 @@ class StatementRows:
         return self._execute(_update(columns, history is not None), parameters).fetchone() is not None
 
     def _execute(self, sql: str, parameters):
-        return _SQL.execute_pooled(self.engine.dialect, self.connection, sql, parameters)
+        return self.sql.execute_pooled(self.engine.dialect, self.connection, sql, parameters)
 
 
-def statement_rows(engine) -> Callable[[tuple | None], AbstractContextManager[StatementRows]]:
-    """``open(nonce)``: a ``StatementRows`` on a connection of ``engine``'s pool, in autocommit
-    until it goes back (the pool is shared with the units of work). The pool's connection, not
-    a SQLAlchemy ``Connection``: half the CPU of ``execution_options(isolation_level=...)``."""
+class WriterRows(StatementRows):
+    """SQLite: the same, inside one transaction of the single writer (``transaction_rows``),
+    so no row can change between a load and its write, and nothing is written unless the
+    transaction commits (``writing`` is set only for the COMMIT)."""
+
+    nonce_kept_on_failure = False  # rolled back with the rest
+
+    def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
+        sql = self.sql
+        if self._nonce is not None:
+            key, until, now = self._nonce
+            fresh = self._execute(sql.remember_nonce, (key, sql.value(until))).fetchone() is not None
+            self.nonce_was_fresh = fresh or self._execute(
+                sql.take_over_nonce, (sql.value(until), key, sql.value(now))).rowcount == 1
+        if not by_id and not by_external_id:
+            return []
+        found = self._execute(sql.person_lookup(by_id, by_external_id, lock=False), lookup).fetchall()
+        return [sql.person(row) for row in found]
+
+    def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
+        sql = self.sql
+        values = [sql.value(row[c]) for c in sql.people_insert_columns]
+        new_id = self._execute(sql.insert_person, values).fetchone()[0]
+        self._execute(sql.insert_history, (new_id, *map(sql.value, history)))
+        return new_id
+
+    def update_one(self, row_id: int, changed: dict,
+                   history: tuple[UserType | None, UserType, datetime] | None) -> bool:
+        sql = self.sql
+        columns = tuple(changed)
+        self._execute(sql.update_person(columns), [*(sql.value(changed[c]) for c in columns), row_id])
+        if history is not None:
+            self._execute(sql.insert_history, (row_id, *map(sql.value, history)))
+        return True
+
+
+def statement_rows(engine) -> Callable[[], AbstractContextManager[StatementRows]]:
+    """PostgreSQL: ``open()`` a ``StatementRows`` on a connection of ``engine``'s pool, in
+    autocommit until it goes back (the pool is shared with the units of work). The pool's
+    connection, not a SQLAlchemy ``Connection``: half the CPU of
+    ``execution_options(isolation_level=...)``."""
 
     @contextmanager
-    def open_rows(nonce: tuple | None):
+    def open_rows():
         pooled = engine.raw_connection()
         try:
             pooled.driver_connection.autocommit = True
-            yield StatementRows(pooled, engine, nonce)
+            yield StatementRows(pooled, engine)
         finally:
             try:
                 if pooled.is_valid:  # not after a lost connection was invalidated
                     pooled.driver_connection.autocommit = False
             finally:
                 pooled.close()
+    return open_rows
+
+
+def transaction_rows(engine) -> Callable[[], AbstractContextManager[WriterRows]]:
+    """SQLite: ``open()`` a ``WriterRows`` in one write transaction, committed when the block
+    ends without an error, rolled back otherwise.
+    Queued on the writer lock as every SQLite writer is (``db.take_writer_lock``)."""
+
+    @contextmanager
+    def open_rows():
+        pooled = engine.raw_connection()
+        try:
+            take_writer_lock(pooled.info)
+            rows = WriterRows(pooled, engine)
+            rows._execute("BEGIN IMMEDIATE", ())
+            try:
+                yield rows
+            except BaseException:
+                if pooled.is_valid:
+                    pooled.driver_connection.rollback()
+                raise
+            rows.writing = True
+            rows._execute("COMMIT", ())
+        finally:
+            pooled.close()  # the pool's check-in frees the writer lock
     return open_rows
 
 
@@ -167,8 +238,8 @@ class _Clubs:
         return known_club(self.engine, client_id, club_id, self._read)
 
     def _read(self, club_id: int) -> tuple[int, str] | None:
-        found = self.rows._execute("SELECT client_id, name FROM clubs WHERE id = %s", (club_id,)).fetchone()
+        found = self.rows._execute(self.rows.sql.club_owner, (club_id,)).fetchone()
         return None if found is None else (found[0], found[1])
 
 
-__all__ = ["StatementRows", "statement_rows"]
+__all__ = ["StatementRows", "WriterRows", "statement_rows", "transaction_rows"]

@@ -1,16 +1,18 @@
-"""Single saves of concurrent requests, written in one transaction and one commit.
+"""Single saves of concurrent requests, written in one transaction and one commit (SQLite).
 
 When a save arrives while another is being written, it waits and joins the next group: one
-thread (the leader) runs every save of the group in one unit of work, each exactly as it
-would run alone (``people.save_in``: its nonce, its checks, its writes), and commits once.
-On SQLite that is one trip through the single writer's queue and one fsync for the group
-instead of one per request; on PostgreSQL one BEGIN, one COMMIT and one session.
+thread (the leader) runs every save of the group in one transaction of the single writer
+(``transaction_rows``), each exactly as it would run alone (``statement_saves.save_on``: its
+nonce, its checks, its writes), and commits once: one trip through the writer's queue and
+one fsync for the group instead of one per request.
 
 - A rule that refuses one save refuses only that one: it raises before anything of the
   person is written, so the group goes on; its nonce stays recorded, as it would alone.
 - Anything the database refuses (a lost race, a deadlock between two groups, a broken
   connection before COMMIT) rolls the whole group back; each of its saves then runs again
-  alone (``people.save_person``, with its own retries), so no save fails for another's sake.
+  alone (``StatementSaves``, with its own retries), so no save fails for another's sake.
+- A save whose credential is due for bookkeeping is never grouped (``StatementSaves`` sends it
+  through a unit of work).
 - A connection that broke during COMMIT leaves every save of the group unknown: each is
   told so (``Server.Unavailable``: may or may not be stored; retrying with Id or ExternalId
   is safe), as a single save would be.
@@ -26,29 +28,22 @@ from ..domain.fields import UserType
 from ..domain.model import Principal
 from ..domain.people import PersonChanges
 from . import people
+from .auth import Admission
 from .results import SaveOutcome
-from .unit_of_work import UnitOfWork
+from .statement_saves import OpenRows, StatementSaves, save_on
+from .unit_of_work import statement_errors
 
 MAX_GROUP = 16
 
 
 class _Save:
-    def __init__(self, arguments: tuple):
-        self.arguments = arguments
+    def __init__(self, arguments: tuple, admit: Admission | None):
+        self.arguments = arguments  # principal, club ID, user type, changes, test
+        self.admit = admit
         self.outcome: SaveOutcome | None = None
         self.error: BaseException | None = None
         self.done = threading.Event()
         self.lead = False  # set when this waiting save's thread is to write the next group
-
-    @property
-    def admit(self) -> people.Admit | None:
-        return self.arguments[-1]
-
-    def needs_commit(self) -> bool:
-        """Whether the group must commit for this save: its writes, or its nonce."""
-        if self.outcome is not None:
-            return people.needs_commit(self.outcome, self.admit)
-        return self.admit is not None
 
     def answer(self) -> SaveOutcome:
         if self.outcome is None:
@@ -59,16 +54,19 @@ class _Save:
 class SaveGroups:
     """``save(...)``: as ``people.save_person``, with concurrent saves committed together."""
 
-    def __init__(self, uow_factory: Callable[[], UnitOfWork], max_group: int = MAX_GROUP):
-        self.uow_factory = uow_factory
+    def __init__(self, open_rows: OpenRows, uow_factory: Callable[[], object], max_group: int = MAX_GROUP):
+        self.open_rows = open_rows  # one write transaction (``transaction_rows``)
+        self.single = StatementSaves(open_rows, uow_factory)
         self.max_group = max_group
         self._lock = threading.Lock()
         self._waiting: list[_Save] = []
         self._writing = False
 
     def save(self, principal: Principal, club_id: int, user_type: UserType, changes: PersonChanges,
-             test: bool = False, admit: people.Admit | None = None) -> SaveOutcome:
-        mine = _Save((principal, club_id, user_type, changes, test, admit))
+             test: bool = False, admit: Admission | None = None) -> SaveOutcome:
+        if admit is not None and admit.needs_unit_of_work:
+            return self.single.save(principal, club_id, user_type, changes, test, admit)
+        mine = _Save((principal, club_id, user_type, changes, test), admit)
         with self._lock:
             self._waiting.append(mine)
             lead = not self._writing
@@ -101,21 +99,20 @@ class SaveGroups:
             self._alone(group[0])
             return
         now = people.utcnow()
-        uow = self.uow_factory()
-        committing = False
+        opened: list = []
         try:
-            with uow:
+            with statement_errors(lambda: any(r.writing for r in opened)), self.open_rows() as rows:
+                opened.append(rows)
                 for save in group:
                     try:
-                        save.outcome = people.save_in(uow, *save.arguments, now)
+                        nonce = save.admit.database_nonce() if save.admit is not None else None
+                        save.outcome = save_on(rows, nonce, *save.arguments, now)
                     except Unavailable:
                         raise
                     except DomainError as error:  # refused by a rule: nothing of it written
                         save.error = error
-                if any(save.needs_commit() for save in group):
-                    committing = True
-                    uow.commit()
         except Exception as error:
+            committing = bool(opened) and opened[0].writing
             if committing and isinstance(error, Unavailable) and not isinstance(error, Conflict):
                 # The connection broke during COMMIT: stored or not, nobody knows; say so to all.
                 for save in group:
@@ -127,6 +124,6 @@ class SaveGroups:
     def _alone(self, save: _Save) -> None:
         save.outcome = save.error = None
         try:
-            save.outcome = people.save_person(self.uow_factory(), *save.arguments)
+            save.outcome = self.single.save(*save.arguments, admit=save.admit)
         except BaseException as error:  # handed to the request's own thread, raised there
             save.error = error

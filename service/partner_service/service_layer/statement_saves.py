@@ -1,24 +1,27 @@
-"""Single saves on PostgreSQL in two autocommitted statements: optimistic, not locking.
+"""Single saves over ``StatementRows``: the rules of ``planning``, without a unit of work.
 
-The rules are ``planning``'s, as for every save; only the writing differs
+On PostgreSQL each save is two autocommitted statements, optimistic rather than locking
 (``adapters.people_statements``): the nonce goes in with the load of the person's rows, and
-the write is one statement that only touches the row if it is still the version the plan was
-made from. A save whose row changed in between is planned again from what is stored then
-(the nonce, recorded by the first load, is not inserted again), so two saves of one person
-never overwrite each other unseen, exactly as with the row lock of a transaction.
+the write only touches the row if it is still the version the plan was made from. A save
+whose row changed in between is planned again from what is stored then (its nonce, already
+recorded, is not inserted again), so two saves of one person never overwrite each other
+unseen, exactly as with the row lock of a transaction. On SQLite the same statements run in
+a transaction of the single writer, where nothing can change in between (``WriterRows``);
+``save_groups`` commits the saves that arrive together in one.
 
-What a statement has not written cannot half-exist: a person and their history row are one
-statement. A save refused by a rule has its nonce recorded (the load did it), as in
-``people.save_person``. A credential whose row is due for bookkeeping (its last use, once a
-minute) takes ``people.save_person``'s path, which writes that row in the save's transaction.
+A person and their history row are written together or not at all. A save refused by a rule
+has its nonce recorded (the load did it), as in ``people.save_person``. A credential whose
+row is due for bookkeeping (its last use, once a minute) takes ``people.save_person``'s path,
+which writes that row in the save's transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
+from datetime import datetime
 
-from ..domain.errors import Conflict
+from ..domain.errors import Conflict, DomainError, SecurityRefused, Unavailable
 from ..domain.fields import UserType
 from ..domain.model import Principal
 from ..domain.people import PersonChanges
@@ -28,8 +31,24 @@ from .planning import ATTEMPTS, club_in_scope, load_plan, outcome_of, plan_one, 
 from .results import SaveOutcome
 from .unit_of_work import statement_errors
 
-# nonce -> the rows of one save on one autocommit connection (``StatementRows``)
-OpenRows = Callable[[tuple | None], AbstractContextManager]
+OpenRows = Callable[[], AbstractContextManager]  # -> StatementRows (adapters.people_statements)
+Nonce = tuple[str, datetime, datetime] | None
+
+
+def save_on(rows, nonce: Nonce, principal: Principal, club_id: int, user_type: UserType,
+            changes: PersonChanges, test: bool, now: datetime) -> SaveOutcome | None:
+    """One save's load and (unless nothing changes) write on ``rows``; None when its row
+    changed in between (nothing written: plan it again)."""
+    rows.admit(nonce)
+    plan = load_plan(rows, principal.client_id, [changes])
+    if rows.nonce_was_fresh is False:
+        raise replayed()
+    club = club_in_scope(rows, principal, club_id)
+    result = plan_one(plan, principal, club.id, user_type, changes, now)
+    if test:
+        return outcome_of(plan, {}, result).as_validated()
+    ids = write_one(rows, plan, now)
+    return None if ids is None else outcome_of(plan, ids, result)
 
 
 class StatementSaves:
@@ -47,29 +66,30 @@ class StatementSaves:
         now = people.utcnow()
         nonce = admit.database_nonce() if admit is not None else None
         for number in range(ATTEMPTS):
+            opened: list = []
             try:
-                outcome = self._attempt(nonce, principal, club_id, user_type, changes, test, now)
+                outcome = self._attempt(opened, nonce, principal, club_id, user_type, changes, test, now)
             except Conflict:  # a concurrent INSERT of the same ExternalId won
                 if number == ATTEMPTS - 1:
                     raise
                 outcome = None
             if outcome is not None:
                 return outcome
-            nonce = None  # recorded by the first load: another attempt must not take it for a replay
+            rows = opened[0] if opened else None
+            if rows is not None and rows.nonce_kept_on_failure and rows.nonce_was_fresh:
+                nonce = None  # recorded for good by that load: not to be taken for its own replay
         raise Conflict("The person kept changing while this save was planned; nothing was saved. Retry.")
 
-    def _attempt(self, nonce, principal: Principal, club_id: int, user_type: UserType,
-                 changes: PersonChanges, test: bool, now) -> SaveOutcome | None:
-        """One load and (unless nothing changes) one write; None: the row changed in between."""
-        opened = []  # the pool's checkout may fail too: translated like the statements
-        with statement_errors(lambda: any(r.writing for r in opened)), self.open_rows(nonce) as rows:
+    def _attempt(self, opened: list, nonce: Nonce, *save) -> SaveOutcome | None:
+        # The pool's checkout may fail too: translated like the statements.
+        with statement_errors(lambda: any(r.writing for r in opened)), self.open_rows() as rows:
             opened.append(rows)
-            plan = load_plan(rows, principal.client_id, [changes])
-            if rows.nonce_was_fresh is False:
-                raise replayed()
-            club = club_in_scope(rows, principal, club_id)
-            result = plan_one(plan, principal, club.id, user_type, changes, now)
-            if test:
-                return outcome_of(plan, {}, result).as_validated()
-            ids = write_one(rows, plan, now)
-            return None if ids is None else outcome_of(plan, ids, result)
+            try:
+                return save_on(rows, nonce, *save)
+            except (Unavailable, SecurityRefused):
+                raise
+            except DomainError as error:
+                # Refused by a rule before anything of the person was written: what the load
+                # wrote (the nonce) is committed all the same, in a transaction too.
+                refused = error
+        raise refused
