@@ -26,6 +26,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
+from sqlalchemy import exc
 from sqlalchemy.dialects import postgresql
 
 from ..domain.fields import UserType
@@ -182,6 +183,16 @@ class WriterRows(StatementRows):
         return True
 
 
+def _checkout(engine):
+    """``engine.raw_connection()``, whose failure to connect comes out as SQLAlchemy's error
+    (as from ``engine.connect()``), so the service layer reports it as Unavailable."""
+    dbapi = engine.dialect.loaded_dbapi
+    try:
+        return engine.raw_connection()
+    except dbapi.Error as error:
+        raise exc.DBAPIError.instance(None, None, error, dbapi.Error, dialect=engine.dialect) from error
+
+
 def statement_rows(engine) -> Callable[[], AbstractContextManager[StatementRows]]:
     """PostgreSQL: ``open()`` a ``StatementRows`` on a connection of ``engine``'s pool, in
     autocommit until it goes back (the pool is shared with the units of work). The pool's
@@ -190,7 +201,7 @@ def statement_rows(engine) -> Callable[[], AbstractContextManager[StatementRows]
 
     @contextmanager
     def open_rows():
-        pooled = engine.raw_connection()
+        pooled = _checkout(engine)
         try:
             pooled.driver_connection.autocommit = True
             yield StatementRows(pooled, engine)
@@ -198,6 +209,8 @@ def statement_rows(engine) -> Callable[[], AbstractContextManager[StatementRows]
             try:
                 if pooled.is_valid:  # not after a lost connection was invalidated
                     pooled.driver_connection.autocommit = False
+            except engine.dialect.loaded_dbapi.Error as error:
+                pooled.invalidate(error)  # broken meanwhile: the pool replaces it
             finally:
                 pooled.close()
     return open_rows
@@ -210,7 +223,7 @@ def transaction_rows(engine) -> Callable[[], AbstractContextManager[WriterRows]]
 
     @contextmanager
     def open_rows():
-        pooled = engine.raw_connection()
+        pooled = _checkout(engine)
         try:
             take_writer_lock(pooled.info)
             rows = WriterRows(pooled, engine)
@@ -218,8 +231,11 @@ def transaction_rows(engine) -> Callable[[], AbstractContextManager[WriterRows]]
             try:
                 yield rows
             except BaseException:
-                if pooled.is_valid:
-                    pooled.driver_connection.rollback()
+                try:
+                    if pooled.is_valid:
+                        pooled.driver_connection.rollback()
+                except engine.dialect.loaded_dbapi.Error as error:
+                    pooled.invalidate(error)
                 raise
             rows.writing = True
             rows._execute("COMMIT", ())
