@@ -270,4 +270,5 @@ class Admission:
 def replayed() -> SecurityRefused:
     return SecurityRefused("MessageExpired", "This wsse:Nonce was used before (a replay).")
 
+
 __all__ = ["Admission", "Authenticator", "NonceStore", "nonce_key", "replayed"]

@@ -2,7 +2,8 @@
 
 Both a single save and a batch are planned by ``planning`` (the rules over rows loaded
 set-based) and written in one transaction; a lost race against a concurrent save is
-planned again from what is stored then.
+planned again from what is stored then. (The SOAP hot path for single saves writes the same
+plans without a unit of work: ``statement_saves``.)
 
 ``admit`` (optional) is the authentication's own write for this request (the nonce of its
 UsernameToken): done first inside the save's transaction, so an authenticated save costs
@@ -51,7 +52,7 @@ def _retried(attempt: Callable[[], object]):
     raise AssertionError("unreachable")
 
 
-def save_in(uow: UnitOfWork, principal: Principal, club_id: int, user_type: UserType,
+def _save_in(uow: UnitOfWork, principal: Principal, club_id: int, user_type: UserType,
             changes: PersonChanges, test: bool, admit: Admit | None, now: datetime) -> SaveOutcome:
     """One save inside the caller's open unit of work, not committed. A rule that refuses it
     raises before anything of the person is written (only ``admit``'s nonce is)."""
@@ -65,7 +66,7 @@ def save_in(uow: UnitOfWork, principal: Principal, club_id: int, user_type: User
     return outcome_of(plan, write_plan(uow.people_rows, plan, now), result)
 
 
-def needs_commit(outcome: SaveOutcome, admit: Admit | None) -> bool:
+def _needs_commit(outcome: SaveOutcome, admit: Admit | None) -> bool:
     return admit is not None or outcome.action in _CHANGED
 
 
@@ -76,8 +77,8 @@ def save_person(uow: UnitOfWork, principal: Principal, club_id: int, user_type: 
 
     def attempt() -> SaveOutcome:
         with uow:
-            outcome = save_in(uow, principal, club_id, user_type, changes, test, admit, now)
-            if needs_commit(outcome, admit):
+            outcome = _save_in(uow, principal, club_id, user_type, changes, test, admit, now)
+            if _needs_commit(outcome, admit):
                 uow.commit()
             return outcome
 
