@@ -1,5 +1,5 @@
-"""A single save's reads and writes on PostgreSQL as autocommitted statements, no transaction
-held open between them: optimistic concurrency instead of row locks.
+"""A single save's reads and writes on a pooled connection. On PostgreSQL: autocommitted
+statements, no transaction held open between them, optimistic concurrency instead of row locks.
 
 A save through a unit of work costs six round trips (BEGIN, nonce, SELECT ... FOR UPDATE,
 INSERT or UPDATE, history, COMMIT), each a pair of context switches on a busy host, and
@@ -17,6 +17,11 @@ transaction:
 
 Each statement is atomic on its own: the history row is written with its person or not at
 all. Rows are stored with ``DriverSql``'s formats, so the ORM, Core and this read them alike.
+
+SQLite (``WriterRows``, ``transaction_rows``): the same loads and writes as plain statements
+inside one transaction of its single writer, which a group of saves shares
+(``service_layer/save_groups.py``). Both take the pool's connection directly, without a
+Session around it.
 """
 
 from __future__ import annotations
