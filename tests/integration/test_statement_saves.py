@@ -1,10 +1,10 @@
 """Single saves as autocommitted statements (PostgreSQL's path, ``StatementSaves``).
 
 Optimistic, not locking: a row changed by another save between this save's read and its
-write is planned again, never written over; the request's nonce is recorded once, with the
-read, so a refused or retried save neither forgets it nor takes it for its own replay.
-SQLite answers single saves through ``SaveGroups`` (test_save_groups.py), so these run on
-PostgreSQL only.
+write is planned again, never written over. The request's nonce goes in with the write (or
+alone when nothing is written), once: a replay writes nothing, and a refused or retried save
+neither forgets its nonce nor takes it for its own replay. SQLite answers single saves
+through ``SaveGroups`` (test_save_groups.py), so these run on PostgreSQL only.
 """
 
 from __future__ import annotations
@@ -112,6 +112,22 @@ def test_a_replayed_nonce_is_refused_and_nothing_is_stored(engine, uow_factory, 
     outcome = _save(saves, world, "R2", {"FirstName": "Ray", "LastName": "Later"},
                     admit=Admission(admission.key))
     assert outcome.action is Action.INSERTED
+
+
+def test_a_save_that_writes_nothing_records_its_nonce_and_a_replay_is_refused_before_any_rule(
+        engine, uow_factory, world):
+    saves = StatementSaves(statement_rows(engine), uow_factory)
+    values = {"FirstName": "Una", "LastName": "Changed"}
+    _save(saves, world, "U2", values)
+    unchanged = Admission()
+    assert _save(saves, world, "U2", values, admit=unchanged).action is Action.UNCHANGED
+    assert unchanged.key in _nonces(engine)
+    # The same token again, whatever the body: nothing to write, a rule's refusal, an update.
+    for external_id, body in (("U2", values), ("U3", {"FirstName": "No Last Name"}), ("U2", {"City": "Away"})):
+        with pytest.raises(SecurityRefused):
+            _save(saves, world, external_id, body, admit=Admission(unchanged.key))
+    assert [row.city for row in _rows(engine, people.c.city, external_id="U2")] == [None]
+    assert _rows(engine, people.c.id, external_id="U3") == []
 
 
 def test_a_save_refused_by_a_rule_records_its_nonce_and_nothing_else(engine, uow_factory, world):

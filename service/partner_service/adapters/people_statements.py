@@ -3,17 +3,20 @@ statements, no transaction held open between them, optimistic concurrency instea
 
 A save through a unit of work costs six round trips (BEGIN, nonce, SELECT ... FOR UPDATE,
 INSERT or UPDATE, history, COMMIT), each a pair of context switches on a busy host, and
-holds its row lock across all of them. Here it costs two statements, each its own
-transaction:
+holds its row lock across all of them. Here it costs two statements:
 
-1. the load: the request's nonce inserted into the replay cache (as
-   ``NonceCache.remember``: a fresh key, or a leftover whose time is over) and the rows of
-   the person read with their row version (``xmin``), in one statement;
-2. the write: the INSERT with its user-type history row, or the UPDATE (with history when
-   the user type changed) made conditional on the row version read in 1. A row another save
-   changed in between is not touched (``update_one`` answers False) and the save is planned
-   again from what is stored then; a concurrent INSERT of the same ExternalId fails on the
-   unique constraint, as in a transaction.
+1. the load: the rows of the person with their row version (``xmin``), read-only;
+2. the write, with the request's nonce: one statement inserts the nonce into the replay
+   cache (as ``NonceCache.remember``: a fresh key, or a leftover whose time is over) and,
+   only if it was fresh, the person with their user-type history row, or the UPDATE (with
+   history when the user type changed) made conditional on the row version read in 1. A
+   replay writes nothing. A row another save changed in between is not touched
+   (``update_one`` answers False; the nonce stays recorded) and the save is planned again
+   from what is stored then; a concurrent INSERT of the same ExternalId fails on the unique
+   constraint, nonce included, as in a transaction. A save that writes nothing (Unchanged,
+   Stale, a Test save, one a rule refuses) records its nonce alone (``settle``).
+
+So a save is one commit, as in one transaction, and the load needs none.
 
 Each statement is atomic on its own: the history row is written with its person or not at
 all. Rows are stored with ``DriverSql``'s formats, so the ORM, Core and this read them alike.
@@ -38,46 +41,51 @@ from ..domain.fields import UserType
 from .credential_store import NonceCache
 from .db import take_writer_lock
 from .driver_sql import DIALECTS
-from .orm import user_type_history
+from .orm import people, user_type_history
 from .repository import known_club
 
 _SQL = DIALECTS["postgresql"]
 # The nonce as NonceCache.remember writes it: a fresh key, or a leftover whose time is over.
 _NONCE = ("WITH n AS (INSERT INTO seen_nonces (key, expires_at) VALUES (%s, %s) "
           "ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at "
-          "WHERE seen_nonces.expires_at <= %s RETURNING 1) ")
+          "WHERE seen_nonces.expires_at <= %s RETURNING 1)")
+_FRESH = "EXISTS (SELECT FROM n)"
+_TYPES = {c.name: c.type.compile(dialect=postgresql.dialect())
+          for table in (people, user_type_history) for c in table.columns}
 
 
-@functools.lru_cache(maxsize=8)
-def _load(by_id: bool, by_external_id: bool, nonce: bool) -> str:
-    """Rows of (nonce was fresh, row version, the person's columns...): with a nonce, its row
-    comes first even when no person matches (LEFT JOIN), and a record naming no one gets just
-    that row."""
-    if not by_id and not by_external_id:
-        return _NONCE + "SELECT count(*), NULL, NULL FROM n" if nonce else "SELECT 1, NULL, NULL"  # noqa: S608
-    lookup = _SQL.person_lookup(by_id, by_external_id, lock=False, prefix="xmin::text, ")
-    if not nonce:
-        return f"SELECT 1, p.* FROM ({lookup}) AS p ORDER BY p.id"  # noqa: S608
-    return (_NONCE + "SELECT (SELECT count(*) FROM n), p.* FROM (SELECT 1) AS one "  # noqa: S608
-            f"LEFT JOIN ({lookup}) AS p ON true ORDER BY p.id")
+def _cast(columns) -> str:
+    """Typed placeholders: an INSERT ... SELECT does not type its parameters by the columns."""
+    return ", ".join(f"CAST(%s AS {_TYPES[c]})" for c in columns)
 
 
-_HISTORY_TYPES = [c.type.compile(dialect=postgresql.dialect())
-                  for c in user_type_history.columns if c.name != "id"][1:]
-# Inserted with the row it names, from the statement's own RETURNING: one statement, one
-# transaction, no window where a person exists without their history.
-_WITH_HISTORY = (
-    "WITH p AS ({write} RETURNING id) INSERT INTO user_type_history "  # noqa: S608
-    f"({', '.join(_SQL.history_columns)}) SELECT p.id, "
-    + ", ".join(f"CAST(%s AS {t})" for t in _HISTORY_TYPES) + " FROM p RETURNING person_id")
-_INSERT = (f"INSERT INTO people ({', '.join(_SQL.people_insert_columns)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(_SQL.people_insert_columns))})")
+def _with_history(rows_cte: str) -> str:
+    """The history row of the person the CTE ``rows_cte`` wrote, in the same statement."""
+    columns = _SQL.history_columns
+    return (f"h AS (INSERT INTO user_type_history ({', '.join(columns)}) "  # noqa: S608
+            f"SELECT {rows_cte}.id, {_cast(columns[1:])} FROM {rows_cte})")
+
+
+_PEOPLE = ", ".join(_SQL.people_insert_columns)
+_INSERT = (f"WITH p AS (INSERT INTO people ({_PEOPLE}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(_SQL.people_insert_columns))}) RETURNING id), "
+           f"{_with_history('p')} SELECT 1, id FROM p")
+_INSERT_IF_FRESH = (f"{_NONCE}, p AS (INSERT INTO people ({_PEOPLE}) "  # noqa: S608
+                    f"SELECT {_cast(_SQL.people_insert_columns)} WHERE {_FRESH} RETURNING id), "
+                    f"{_with_history('p')} SELECT (SELECT count(*) FROM n), (SELECT id FROM p)")
+_NONCE_ALONE = f"{_NONCE} SELECT count(*) FROM n"  # noqa: S608
 
 
 @functools.lru_cache(maxsize=256)
-def _update(columns: tuple[str, ...], history: bool) -> str:
-    write = f"UPDATE people SET {', '.join(f'{c} = %s' for c in columns)} WHERE id = %s AND xmin::text = %s"  # noqa: S608
-    return _WITH_HISTORY.format(write=write) if history else write + " RETURNING id"
+def _update(columns: tuple[str, ...], history: bool, nonce: bool) -> str:
+    """Rows of (nonce was fresh, rows updated)."""
+    fresh = f" AND {_FRESH}" if nonce else ""
+    write = (f"w AS (UPDATE people SET {', '.join(f'{c} = %s' for c in columns)} "  # noqa: S608
+             f"WHERE id = %s AND xmin::text = %s{fresh} RETURNING id)")
+    ctes = ", ".join([write] + ([_with_history("w")] if history else []))
+    if nonce:
+        return f"{_NONCE}, {ctes} SELECT (SELECT count(*) FROM n), (SELECT count(*) FROM w)"  # noqa: S608
+    return f"WITH {ctes} SELECT 1, count(*) FROM w"  # noqa: S608
 
 
 class StatementRows:
@@ -85,8 +93,9 @@ class StatementRows:
     (``load``, ``existing_ids``), ``club_in_scope`` (``clubs``) and ``planning.write_one``
     (``insert_one``, ``update_one``), as ``PeopleRows`` and the unit of work serve them.
 
-    ``admit(nonce)`` before ``load``: the nonce goes into the replay cache with that load
-    (``nonce_was_fresh`` tells whether it was unseen).
+    ``admit(nonce)`` before ``load``: on PostgreSQL the nonce goes into the replay cache with
+    the write, or alone with ``settle()`` when nothing is written; ``nonce_was_fresh`` then
+    tells whether it was unseen (a replay writes nothing).
     """
 
     nonce_kept_on_failure = True  # autocommitted: a later failure does not undo the nonce
@@ -105,7 +114,7 @@ class StatementRows:
         self._nonce, self.nonce_was_fresh = nonce, None
 
     def load(self, client_id: int, ids, external_ids) -> list[dict]:
-        """The client's rows with this ID and/or ExternalId, and the nonce admitted with them."""
+        """The client's rows with this ID and/or ExternalId."""
         ids, external_ids = list(ids), list(external_ids)
         if len(ids) > 1 or len(external_ids) > 1:
             raise ValueError("StatementRows loads the rows of one record")
@@ -116,37 +125,54 @@ class StatementRows:
         return self._load(bool(ids), bool(external_ids), lookup)
 
     def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
-        sql = _load(by_id, by_external_id, self._nonce is not None)
-        result = self._execute(sql, (*(self._nonce or ()), *lookup)).fetchall()
-        if self._nonce is not None:
-            self.nonce_was_fresh = result[0][0] == 1
-        rows = []
-        for row in result:
-            if row[2] is not None:
-                self._versions[row[2]] = row[1]
-                rows.append(self.sql.person(row[2:]))
-        return rows
+        if not by_id and not by_external_id:
+            return []
+        found = self._execute(_SQL.person_lookup(by_id, by_external_id, lock=False, prefix="xmin::text, "),
+                              lookup).fetchall()
+        for row in found:
+            self._versions[row[1]] = row[0]
+        return [_SQL.person(row[1:]) for row in found]
 
     def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
         return {row[0] for number in set(ids)
                 for row in self._execute(self.sql.reference_exists(table), (client_id, number)).fetchall()}
 
     def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
-        """Insert the person and their history row, in one statement; answer the new ID."""
+        """Insert the person and their history row, with the nonce, in one statement; answer
+        the new ID (0 for a replay: nothing inserted)."""
         values = [_SQL.value(row[c]) for c in _SQL.people_insert_columns]
+        parameters = (*values, *map(_SQL.value, history))
         self.writing = True
-        return self._execute(_WITH_HISTORY.format(write=_INSERT),
-                             (*values, *map(_SQL.value, history))).fetchone()[0]
+        if self._nonce is None:
+            return self._execute(_INSERT, parameters).fetchone()[1]
+        fresh, new_id = self._execute(_INSERT_IF_FRESH, (*self._nonce, *parameters)).fetchone()
+        self._settled(fresh)
+        return new_id or 0
 
     def update_one(self, row_id: int, changed: dict,
                    history: tuple[UserType | None, UserType, datetime] | None) -> bool:
-        """Update the row as loaded; False (nothing written) when it changed since ``load``."""
+        """Update the row as loaded, with the nonce; False (nothing written) when it changed
+        since ``load``, or for a replay."""
         columns = tuple(changed)
-        parameters = [_SQL.value(changed[c]) for c in columns] + [row_id, self._versions[row_id]]
+        parameters = [*(self._nonce or ()), *(_SQL.value(changed[c]) for c in columns),
+                      row_id, self._versions[row_id]]
         if history is not None:
             parameters += map(_SQL.value, history)
         self.writing = True
-        return self._execute(_update(columns, history is not None), parameters).fetchone() is not None
+        fresh, written = self._execute(_update(columns, history is not None, self._nonce is not None),
+                                       parameters).fetchone()
+        if self._nonce is not None:
+            self._settled(fresh)
+        return written == 1
+
+    def settle(self) -> None:
+        """Record the admitted nonce if no write carried it (nothing to write, a Test save, a
+        save a rule refused)."""
+        if self._nonce is not None:
+            self._settled(self._execute(_NONCE_ALONE, self._nonce).fetchone()[0])
+
+    def _settled(self, fresh: int) -> None:
+        self.nonce_was_fresh, self._nonce = fresh == 1, None
 
     def _execute(self, sql: str, parameters):
         return self.sql.execute_pooled(self.engine.dialect, self.connection, sql, parameters)
@@ -161,11 +187,11 @@ class WriterRows(StatementRows):
 
     def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
         sql = self.sql
-        if self._nonce is not None:
+        if self._nonce is not None:  # first in the transaction: settled with it
             key, until, now = self._nonce
             fresh = self._execute(sql.remember_nonce, (key, sql.value(until))).fetchone() is not None
-            self.nonce_was_fresh = fresh or self._execute(
-                sql.take_over_nonce, (sql.value(until), key, sql.value(now))).rowcount == 1
+            self._settled(fresh or self._execute(
+                sql.take_over_nonce, (sql.value(until), key, sql.value(now))).rowcount == 1)
         if not by_id and not by_external_id:
             return []
         found = self._execute(sql.person_lookup(by_id, by_external_id, lock=False), lookup).fetchall()

@@ -1,16 +1,17 @@
 """Single saves over ``StatementRows``: the rules of ``planning``, without a unit of work.
 
 On PostgreSQL each save is two autocommitted statements, optimistic rather than locking
-(``adapters.people_statements``): the nonce goes in with the load of the person's rows, and
-the write only touches the row if it is still the version the plan was made from. A save
-whose row changed in between is planned again from what is stored then (its nonce, already
-recorded, is not inserted again), so two saves of one person never overwrite each other
-unseen, exactly as with the row lock of a transaction. On SQLite the same statements run in
+(``adapters.people_statements``): the load of the person's rows, then the write with the
+request's nonce, which only touches the row if it is still the version the plan was made
+from. A save whose row changed in between is planned again from what is stored then (its
+nonce, already recorded, is not inserted again), so two saves of one person never overwrite
+each other unseen, exactly as with the row lock of a transaction. On SQLite the same statements run in
 a transaction of the single writer, where nothing can change in between (``WriterRows``);
 ``save_groups`` commits the saves that arrive together in one.
 
-A person and their history row are written together or not at all. A save refused by a rule
-has its nonce recorded (the load did it), as in ``people.save_person``. A credential whose
+A person and their history row are written together or not at all. A replay writes nothing
+and is refused; a save refused by a rule, or one that writes nothing, has its nonce recorded
+all the same (``settle``), as in ``people.save_person``. A credential whose
 row is due for bookkeeping (its last use, once a minute) takes ``people.save_person``'s path,
 which writes that row in the save's transaction.
 """
@@ -37,18 +38,31 @@ Nonce = tuple[str, datetime, datetime] | None
 
 def save_on(rows, nonce: Nonce, principal: Principal, club_id: int, user_type: UserType,
             changes: PersonChanges, test: bool, now: datetime) -> SaveOutcome | None:
-    """One save's load and (unless nothing changes) write on ``rows``; None when its row
-    changed in between (nothing written: plan it again)."""
+    """One save's load and (unless nothing changes) write on ``rows``, its nonce recorded with
+    them; None when its row changed in between (nothing written: plan it again)."""
     rows.admit(nonce)
-    plan = load_plan(rows, principal.client_id, [changes])
+    try:
+        plan = load_plan(rows, principal.client_id, [changes])
+        _refuse_a_replay(rows)  # SQLite knows already; PostgreSQL when the nonce is written
+        club = club_in_scope(rows, principal, club_id)
+        result = plan_one(plan, principal, club.id, user_type, changes, now)
+    except (Unavailable, SecurityRefused):
+        raise
+    except DomainError:  # refused by a rule: its nonce is recorded all the same (unless a replay)
+        rows.settle()
+        _refuse_a_replay(rows)
+        raise
+    ids = {} if test else write_one(rows, plan, now)
+    rows.settle()
+    _refuse_a_replay(rows)
+    if ids is None:
+        return None
+    return outcome_of(plan, ids, result).as_validated() if test else outcome_of(plan, ids, result)
+
+
+def _refuse_a_replay(rows) -> None:
     if rows.nonce_was_fresh is False:
         raise replayed()
-    club = club_in_scope(rows, principal, club_id)
-    result = plan_one(plan, principal, club.id, user_type, changes, now)
-    if test:
-        return outcome_of(plan, {}, result).as_validated()
-    ids = write_one(rows, plan, now)
-    return None if ids is None else outcome_of(plan, ids, result)
 
 
 class StatementSaves:
