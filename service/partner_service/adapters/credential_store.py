@@ -61,18 +61,12 @@ class NonceCache:
 
     def remember(self, key: str, until: datetime, now: datetime) -> bool:
         self._maybe_purge(now)
-        # ON CONFLICT DO NOTHING instead of a savepoint around a plain INSERT: the same answer
-        # (a racing insert of the key is waited for, then counts as seen) in one round trip
-        # instead of three, on every authenticated request.
         # On the DBAPI connection, inside the session's transaction: see driver_sql.
         connection = self.session.connection()
         sql = DIALECTS[connection.dialect.name]
-        if sql.execute(connection, sql.remember_nonce, (key, sql.value(until))).fetchone() is not None:
-            return True
-        # Seen before. A leftover whose time is over (not yet purged) may be taken over,
-        # atomically, so two racing takers still get one True between them.
-        taken = sql.execute(connection, sql.take_over_nonce, (sql.value(until), key, sql.value(now)))
-        return taken.rowcount == 1
+        def run(statement, parameters):
+            return sql.execute(connection, statement, parameters)
+        return sql.remember_nonce_with(run, key, until, now)
 
     def _maybe_purge(self, now: datetime) -> None:
         if NonceCache.purge_due(self.PURGE_EVERY):

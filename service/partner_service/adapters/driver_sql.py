@@ -62,6 +62,17 @@ class DriverSql:
         self.purge_nonces = self._text("DELETE FROM seen_nonces WHERE expires_at <= %s")
         self.club_owner = self._text("SELECT client_id, name FROM clubs WHERE id = %s")
 
+    def remember_nonce_with(self, run, key: str, until: datetime, now: datetime) -> bool:
+        """True the first time ``key`` is seen, by ``run(sql, parameters)`` (a cursor) inside the
+        caller's transaction. ON CONFLICT DO NOTHING instead of a savepoint around a plain
+        INSERT: the same answer (a racing insert of the key is waited for, then counts as seen)
+        in one round trip instead of three."""
+        if run(self.remember_nonce, (key, self.value(until))).fetchone() is not None:
+            return True
+        # Seen before. A leftover whose time is over (not yet purged) may be taken over,
+        # atomically, so two racing takers still get one True between them.
+        return run(self.take_over_nonce, (self.value(until), key, self.value(now))).rowcount == 1
+
     def execute(self, connection, sql: str, parameters):
         """Run on the DBAPI connection under ``connection`` (SQLAlchemy's); a driver error comes
         out as SQLAlchemy's own (IntegrityError, OperationalError, ...) and a lost connection is

@@ -188,10 +188,7 @@ class WriterRows(StatementRows):
     def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
         sql = self.sql
         if self._nonce is not None:  # first in the transaction: settled with it
-            key, until, now = self._nonce
-            fresh = self._execute(sql.remember_nonce, (key, sql.value(until))).fetchone() is not None
-            self._settled(fresh or self._execute(
-                sql.take_over_nonce, (sql.value(until), key, sql.value(now))).rowcount == 1)
+            self._settled(sql.remember_nonce_with(self._execute, *self._nonce))
         if not by_id and not by_external_id:
             return []
         found = self._execute(sql.person_lookup(by_id, by_external_id, lock=False), lookup).fetchall()
