@@ -30,8 +30,7 @@ from ..domain.people import PersonChanges
 from . import people
 from .auth import Admission
 from .results import SaveOutcome
-from .statement_saves import OpenRows, StatementSaves, save_on
-from .unit_of_work import statement_errors
+from .statement_saves import OpenRows, StatementSaves, opened_rows, save_on
 
 MAX_GROUP = 16
 
@@ -101,8 +100,7 @@ class SaveGroups:
         now = people.utcnow()
         opened: list = []
         try:
-            with statement_errors(lambda: any(r.writing for r in opened)), self.open_rows() as rows:
-                opened.append(rows)
+            with opened_rows(self.open_rows, opened) as rows:
                 for save in group:
                     try:
                         nonce = save.admit.database_nonce() if save.admit is not None else None

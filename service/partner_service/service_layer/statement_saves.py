@@ -19,7 +19,7 @@ which writes that row in the save's transaction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 from ..domain.errors import Conflict, DomainError, SecurityRefused, Unavailable
@@ -60,6 +60,16 @@ def save_on(rows, nonce: Nonce, principal: Principal, club_id: int, user_type: U
     return outcome_of(plan, ids, result).as_validated() if test else outcome_of(plan, ids, result)
 
 
+@contextmanager
+def opened_rows(open_rows: OpenRows, opened: list):
+    """``open_rows()``, appended to ``opened`` for the caller to look at afterwards, with the
+    database's errors translated as a unit of work's (the pool's checkout included; a COMMIT
+    or write sent counts as an outcome that may be unknown)."""
+    with statement_errors(lambda: any(r.writing for r in opened)), open_rows() as rows:
+        opened.append(rows)
+        yield rows
+
+
 def _refuse_a_replay(rows) -> None:
     if rows.nonce_was_fresh is False:
         raise replayed()
@@ -95,9 +105,7 @@ class StatementSaves:
         raise Conflict("The person kept changing while this save was planned; nothing was saved. Retry.")
 
     def _attempt(self, opened: list, nonce: Nonce, *save) -> SaveOutcome | None:
-        # The pool's checkout may fail too: translated like the statements.
-        with statement_errors(lambda: any(r.writing for r in opened)), self.open_rows() as rows:
-            opened.append(rows)
+        with opened_rows(self.open_rows, opened) as rows:
             try:
                 return save_on(rows, nonce, *save)
             except (Unavailable, SecurityRefused):
