@@ -161,9 +161,9 @@ def parse_security(header: list) -> UsernameToken:
 class HeaderAuthenticator:
     """The protocol's hook (header elements -> Principal) over ``service_layer.auth.Authenticator``.
 
-    ``open`` is the same check without writing anything: ``(principal, admit)`` for a token
-    that opens, where ``admit(uow)`` does the check's writes (the nonce) inside the caller's
-    unit of work; None for any other token (then call the hook, which refuses it properly).
+    ``open`` is the same check without writing anything: ``(principal, admission)`` for a token
+    that opens, where the ``Admission`` does the check's writes (the nonce) with the caller's
+    save; None for any other token (then call the hook, which refuses it properly).
     """
 
     def __init__(self, authenticator, uow_factory: Callable[[], object],
@@ -175,7 +175,7 @@ class HeaderAuthenticator:
     def __call__(self, header: list) -> Principal:
         return self.authenticator.authenticate(self.uow_factory(), parse_security(header), self.clock())
 
-    def open(self, header: list) -> tuple[Principal, Callable[[object], None]] | None:
+    def open(self, header: list) -> tuple[Principal, object] | None:
         token, now = parse_security(header), self.clock()
         credential = self.authenticator.check(self.uow_factory(), token, now)
         if credential is None:
