@@ -14,7 +14,8 @@ from sqlalchemy import Engine, text
 from .adapters import migrate
 from .adapters.db import make_engine
 from .adapters.orm import start_mappers
-from .adapters.people_statements import statement_rows, transaction_rows
+from .adapters.people_statements import statement_rows
+from .adapters.writer_rows import transaction_rows
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics

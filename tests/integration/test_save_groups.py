@@ -15,7 +15,7 @@ from datetime import datetime
 
 import pytest
 from partner_service.adapters.orm import people, seen_nonces
-from partner_service.adapters.people_statements import transaction_rows
+from partner_service.adapters.writer_rows import transaction_rows
 from partner_service.domain.errors import Conflict, ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.people import PersonChanges

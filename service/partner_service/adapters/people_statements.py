@@ -21,10 +21,9 @@ So a save is one commit, as in one transaction, and the load needs none.
 Each statement is atomic on its own: the history row is written with its person or not at
 all. Rows are stored with ``DriverSql``'s formats, so the ORM, Core and this read them alike.
 
-SQLite (``WriterRows``, ``transaction_rows``): the same loads and writes as plain statements
-inside one transaction of its single writer, which a group of saves shares
-(``service_layer/save_groups.py``). Both take the pool's connection directly, without a
-Session around it.
+SQLite has its own (``adapters/writer_rows.py``): the same loads and writes as plain
+statements inside one transaction of its single writer. Both take the pool's connection
+directly, without a Session around it.
 """
 
 from __future__ import annotations
@@ -39,7 +38,6 @@ from sqlalchemy.dialects import postgresql
 
 from ..domain.fields import UserType
 from .credential_store import NonceCache
-from .db import take_writer_lock
 from .driver_sql import DIALECTS
 from .orm import people, user_type_history
 from .repository import known_club
@@ -178,40 +176,7 @@ class StatementRows:
         return self.sql.execute_pooled(self.engine.dialect, self.connection, sql, parameters)
 
 
-class WriterRows(StatementRows):
-    """SQLite: the same, inside one transaction of the single writer (``transaction_rows``),
-    so no row can change between a load and its write, and nothing is written unless the
-    transaction commits (``writing`` is set only for the COMMIT)."""
-
-    nonce_kept_on_failure = False  # rolled back with the rest
-
-    def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
-        sql = self.sql
-        if self._nonce is not None:  # first in the transaction: settled with it
-            self._settled(sql.remember_nonce_with(self._execute, *self._nonce))
-        if not by_id and not by_external_id:
-            return []
-        found = self._execute(sql.person_lookup(by_id, by_external_id, lock=False), lookup).fetchall()
-        return [sql.person(row) for row in found]
-
-    def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
-        sql = self.sql
-        values = [sql.value(row[c]) for c in sql.people_insert_columns]
-        new_id = self._execute(sql.insert_person, values).fetchone()[0]
-        self._execute(sql.insert_history, (new_id, *map(sql.value, history)))
-        return new_id
-
-    def update_one(self, row_id: int, changed: dict,
-                   history: tuple[UserType | None, UserType, datetime] | None) -> bool:
-        sql = self.sql
-        columns = tuple(changed)
-        self._execute(sql.update_person(columns), [*(sql.value(changed[c]) for c in columns), row_id])
-        if history is not None:
-            self._execute(sql.insert_history, (row_id, *map(sql.value, history)))
-        return True
-
-
-def _checkout(engine):
+def checkout(engine):
     """``engine.raw_connection()``, whose failure to connect comes out as SQLAlchemy's error
     (as from ``engine.connect()``), so the service layer reports it as Unavailable."""
     dbapi = engine.dialect.loaded_dbapi
@@ -229,7 +194,7 @@ def statement_rows(engine) -> Callable[[], AbstractContextManager[StatementRows]
 
     @contextmanager
     def open_rows():
-        pooled = _checkout(engine)
+        pooled = checkout(engine)
         try:
             pooled.driver_connection.autocommit = True
             yield StatementRows(pooled, engine)
@@ -241,34 +206,6 @@ def statement_rows(engine) -> Callable[[], AbstractContextManager[StatementRows]
                 pooled.invalidate(error)  # broken meanwhile: the pool replaces it
             finally:
                 pooled.close()
-    return open_rows
-
-
-def transaction_rows(engine) -> Callable[[], AbstractContextManager[WriterRows]]:
-    """SQLite: ``open()`` a ``WriterRows`` in one write transaction, committed when the block
-    ends without an error, rolled back otherwise.
-    Queued on the writer lock as every SQLite writer is (``db.take_writer_lock``)."""
-
-    @contextmanager
-    def open_rows():
-        pooled = _checkout(engine)
-        try:
-            take_writer_lock(pooled.info)
-            rows = WriterRows(pooled, engine)
-            rows._execute("BEGIN IMMEDIATE", ())
-            try:
-                yield rows
-            except BaseException:
-                try:
-                    if pooled.is_valid:
-                        pooled.driver_connection.rollback()
-                except engine.dialect.loaded_dbapi.Error as error:
-                    pooled.invalidate(error)
-                raise
-            rows.writing = True
-            rows._execute("COMMIT", ())
-        finally:
-            pooled.close()  # the pool's check-in frees the writer lock
     return open_rows
 
 
@@ -286,4 +223,4 @@ class _Clubs:
         return None if found is None else (found[0], found[1])
 
 
-__all__ = ["StatementRows", "WriterRows", "statement_rows", "transaction_rows"]
+__all__ = ["StatementRows", "checkout", "statement_rows"]

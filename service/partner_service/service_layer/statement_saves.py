@@ -6,7 +6,7 @@ request's nonce, which only touches the row if it is still the version the plan 
 from. A save whose row changed in between is planned again from what is stored then (its
 nonce, already recorded, is not inserted again), so two saves of one person never overwrite
 each other unseen, exactly as with the row lock of a transaction. On SQLite the same statements run in
-a transaction of the single writer, where nothing can change in between (``WriterRows``);
+a transaction of the single writer, where nothing can change in between (``adapters.writer_rows``);
 ``save_groups`` commits the saves that arrive together in one.
 
 A person and their history row are written together or not at all. A replay writes nothing
