@@ -24,6 +24,7 @@ from pathlib import Path
 from tempfile import TemporaryDirectory
 
 from . import push, wire
+from .census import Census
 from .seed import database, seed
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,8 +95,8 @@ def _warm_connections(port: int, info: dict, count: int) -> None:
     connection.close()
 
 
-def drive(port: int, scenario: str, info: dict, options, tag: str) -> dict:
-    """Run the load processes for one scenario; merge what they measured."""
+def drive(port: int, scenario: str, info: dict, options, tag: str, master_pid: int) -> dict:
+    """Run the load processes for one scenario; merge what they measured and where the CPU went."""
     start_at = time.time() + 0.5
     per_process = max(1, options.connections // options.processes)
     processes = [subprocess.Popen(
@@ -104,6 +105,8 @@ def drive(port: int, scenario: str, info: dict, options, tag: str) -> dict:
          "--club", str(info["club_id"]), "--username", info["username"], "--password", info["password"],
          "--tag", f"{tag}-{n}", "--start-at", str(start_at)],
         cwd=ROOT, stdout=subprocess.PIPE) for n in range(options.processes)]
+    measured_from = start_at + options.warmup
+    census = Census(master_pid, {p.pid for p in processes}, measured_from, measured_from + options.seconds)
     reports = [json.loads(p.communicate()[0]) for p in processes]
     latencies = sorted(lat for r in reports for lat in r["latencies_us"])
     records = SCENARIOS[scenario][0]
@@ -112,7 +115,8 @@ def drive(port: int, scenario: str, info: dict, options, tag: str) -> dict:
               "requests_per_s": round(len(latencies) / options.seconds, 1),
               "records_per_s": round(len(latencies) * records / options.seconds, 1),
               "p50_ms": _percentile(latencies, 50), "p99_ms": _percentile(latencies, 99),
-              "connections": per_process * options.processes}
+              "connections": per_process * options.processes,
+              "cpu_per_request": census.per_request(len(latencies))}
     return result
 
 
@@ -152,7 +156,7 @@ def bench_engine(kind: str, workdir: Path, options, results: dict) -> None:
             if "replies" not in results:
                 results["replies"] = capture_replies(port, info)
             for scenario in options.scenarios:
-                measured = drive(port, scenario, info, options, f"{kind}-{scenario}")
+                measured = drive(port, scenario, info, options, f"{kind}-{scenario}", master.pid)
                 results.setdefault(scenario, {})[kind] = measured
                 print(f"  {kind:10} {scenario:6} {_line(results[scenario][kind])}", flush=True)
             results.setdefault("rss_mb", {})[kind] = worker_rss_mb(master.pid)
@@ -166,7 +170,8 @@ def bench_ceiling(workdir: Path, options, results: dict, info: dict) -> None:
     with gunicorn("bench.apps:canned_app()", {"BENCH_CANNED_REPLIES": str(replies)}, options,
                   workdir / "ceiling.log") as (port, master):
         for scenario in options.scenarios:
-            results[scenario]["ceiling"] = drive(port, scenario, info, options, f"ceiling-{scenario}")
+            results[scenario]["ceiling"] = drive(port, scenario, info, options, f"ceiling-{scenario}",
+                                                 master.pid)
             print(f"  {'ceiling':10} {scenario:6} {_line(results[scenario]['ceiling'])}", flush=True)
         results["rss_mb"]["ceiling"] = worker_rss_mb(master.pid)
 
@@ -198,6 +203,14 @@ def report(results: dict, options) -> dict:
                   f"{r['records_per_s']:10.1f} {r['ratio']['throughput']!s:>10} {r['ratio']['p50']!s:>10} "
                   f"{r['ratio']['p99']!s:>10}" + (f"  ERRORS {r['errors']}: {r['first_error']}"
                                                   if r["errors"] else ""))
+    print("\nCPU per request in the measured seconds (ms: gunicorn workers, database server, load"
+          " processes; cores of the machine busy / idle / stolen):")
+    for scenario, target, r in rows:
+        cpu = r.get("cpu_per_request")
+        if cpu:
+            print(f"{scenario:7} {target:11} workers {cpu['workers_ms']:6.3f}  database "
+                  f"{cpu['database_ms']:6.3f}  load {cpu['load_ms']:6.3f}   busy {cpu['machine_busy_cores']} "
+                  f"idle {cpu['machine_idle_cores']} stolen {cpu['machine_steal_cores']}")
     ceiling_rss = max(results["rss_mb"].get("ceiling") or [0])
     print("\nworker RSS after the run (MB): " + ", ".join(
         f"{k} {v} (x{_ratio(max(v or [0]), ceiling_rss)})" for k, v in results["rss_mb"].items()))
