@@ -22,7 +22,7 @@ from partner_service.domain.errors import ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Person
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer import people, unit_of_work
+from partner_service.service_layer import people, statement_saves, unit_of_work
 from partner_service.service_layer.lead_sources import save_lead_source
 from sqlalchemy import func, select
 
@@ -51,12 +51,15 @@ def together(save) -> list:
 
 
 def rounds_until_a_clash(engine, one_round, caplog) -> int:
-    """Run ``one_round(n)`` until the losers' path (a unique clash) has run at least once on
+    """Run ``one_round(n)`` until the losers' path (a unique clash; for PostgreSQL's single
+    saves, an insert that finds the ExternalId taken meanwhile) has run at least once on
     PostgreSQL, at most five times; SQLite takes its write lock up front (BEGIN IMMEDIATE),
     so there racers queue and never clash. Returns the number of rounds."""
-    caplog.set_level(logging.DEBUG, logger=unit_of_work.__name__)
-    def clashes() -> list:  # the unit of work's line for each transaction that lost the race
-        return [r for r in caplog.records if r.name == unit_of_work.__name__]
+    losers = (unit_of_work.__name__, statement_saves.__name__)
+    for logger in losers:
+        caplog.set_level(logging.DEBUG, logger=logger)
+    def clashes() -> list:  # the line of each transaction (or PostgreSQL save) that lost the race
+        return [r for r in caplog.records if r.name in losers]
 
     rounds = 0
     while rounds == 0 or (engine.dialect.name == "postgresql" and not clashes() and rounds < 5):

@@ -10,7 +10,9 @@ through ``SaveGroups`` (test_save_groups.py), so these run on PostgreSQL only.
 from __future__ import annotations
 
 import re
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
@@ -169,27 +171,35 @@ def test_a_credential_due_for_bookkeeping_is_saved_through_a_unit_of_work(engine
     assert outcome.action is Action.INSERTED and written == [True]
 
 
-def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(engine, uow_factory, world):
+@pytest.mark.parametrize("write, external_id", [
+    ("insert_unless_found", "U1"),  # a new ExternalId: one statement
+    ("insert_one", None),           # no ExternalId: loaded (nothing), then inserted
+])
+def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(engine, uow_factory, world,
+                                                                              write, external_id):
     opened = statement_rows(engine)
+    sent = []
 
     @contextmanager
     def cut():
         with opened() as rows:
-            write = rows.insert_one
+            original = getattr(rows, write)
 
             def cut_then_write(*args):
                 pid = rows.connection.driver_connection.info.backend_pid
                 with engine.connect() as other:
                     other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                return write(*args)
-            rows.insert_one = cut_then_write
+                sent.append(write)
+                return original(*args)
+            setattr(rows, write, cut_then_write)
             yield rows
 
     with pytest.raises(Unavailable) as unavailable:
-        _save(StatementSaves(cut, uow_factory), world, "U1", {"FirstName": "Una", "LastName": "Cut"})
+        _save(StatementSaves(cut, uow_factory), world, external_id, {"FirstName": "Una", "LastName": "Cut"})
+    assert sent == [write]
     assert "may or may not be stored" in str(unavailable.value)
     # The pool let go of the dead connection: the next save works.
-    assert _save(StatementSaves(opened, uow_factory), world, "U1",
+    assert _save(StatementSaves(opened, uow_factory), world, external_id,
                  {"FirstName": "Una", "LastName": "Cut"}).action is Action.INSERTED
 
 
@@ -223,3 +233,118 @@ def test_a_person_is_found_by_index_even_under_a_generic_plan(engine, uow_factor
     assert [n["Node Type"] for n in nodes if n["Node Type"] == "Seq Scan"] == []
     assert sum(n.get("Rows Removed by Filter", 0) for n in nodes) == 0
     assert plan["Plan"]["Actual Rows"] == by_id + by_external_id  # G150 by ID, G151 by ExternalId
+
+
+def _counting(opened, executed: list):
+    """``opened`` whose rows append each statement they send to ``executed``."""
+    @contextmanager
+    def counted():
+        with opened() as rows:
+            execute = rows._execute
+
+            def count(sql, parameters):
+                executed.append(sql)
+                return execute(sql, parameters)
+            rows._execute = count
+            yield rows
+    return counted
+
+
+def test_a_new_person_is_one_statement_and_a_known_one_two_drawing_no_id(engine, uow_factory, world):
+    executed: list[str] = []
+    saves = StatementSaves(_counting(statement_rows(engine), executed), uow_factory)
+    values = {"FirstName": "Nina", "LastName": "New", "City": "Oslo"}
+    _save(saves, world, "N0", values)  # the process's first: reads the club, purges old nonces
+    executed.clear()
+    first = _save(saves, world, "N1", values)
+    assert (first.action, len(executed)) == (Action.INSERTED, 1)
+    # The insert that finds the person writes nothing; the nonce goes with the update, or alone.
+    for city, action in (("Bergen", Action.UPDATED), ("Bergen", Action.UNCHANGED), ("Molde", Action.UPDATED)):
+        executed.clear()
+        admission = Admission()
+        outcome = _save(saves, world, "N1", {**values, "City": city}, admit=admission)
+        assert (outcome.id, outcome.action, len(executed)) == (first.id, action, 2)
+        assert admission.key in _nonces(engine)
+    (stored,) = _rows(engine, people.c.city, external_id="N1")
+    assert stored.city == "Molde"
+    # Finding a known person drew no value from the IDs' sequence.
+    assert int(_save(saves, world, "N2", values).id) == int(first.id) + 1
+    assert len(_rows(engine, user_type_history.c.id, person_id=int(first.id))) == 1
+
+
+def test_a_known_person_changed_after_the_insert_found_it_is_planned_again(engine, uow_factory, world):
+    opened = statement_rows(engine)
+    values = {"FirstName": "Finn", "LastName": "Found"}
+    _save(StatementSaves(opened, uow_factory), world, "F1", {**values, "City": "Oslo"})
+    found = []
+
+    @contextmanager
+    def meddled():
+        with opened() as rows:
+            insert = rows.insert_unless_found
+
+            def found_then_meddle(*args):
+                answer = insert(*args)
+                found.append(answer[1][0]["zipcode"])
+                if len(found) == 1:
+                    with engine.begin() as other:
+                        other.execute(update(people).where(people.c.external_id == "F1").values(zipcode="0150"))
+                return answer
+            rows.insert_unless_found = found_then_meddle
+            yield rows
+
+    admission = Admission()
+    outcome = _save(StatementSaves(meddled, uow_factory), world, "F1", {**values, "City": "Bergen"},
+                    admit=admission)
+    assert outcome.action is Action.UPDATED
+    assert found == [None, "0150"]  # found twice: the first plan was made from a row that changed
+    (stored,) = _rows(engine, people.c.city, people.c.zipcode, external_id="F1")
+    assert (stored.city, stored.zipcode) == ("Bergen", "0150")
+    assert admission.key in _nonces(engine)
+
+
+def test_an_external_id_inserted_while_the_insert_waits_becomes_an_update(engine, uow_factory, world):
+    """The other save's INSERT is committed after this statement's snapshot: its INSERT finds
+    the conflict, its lookup saw nothing, so the save loads again and updates that person."""
+    values = {"FirstName": "Rita", "LastName": "Race"}
+    other = engine.connect()
+    other.begin()
+    now = datetime.now()
+    other.execute(people.insert().values(client_id=world.acme.client_id, club_id=world.acme_club_ids[0],
+                                         user_type=UserType.PROSPECT, external_id="W1", first_name="Rita",
+                                         last_name="Race", city="Oslo", inserted_at=now, updated_at=now))
+    opened, answers = statement_rows(engine), []
+
+    @contextmanager
+    def watched():
+        with opened() as rows:
+            insert = rows.insert_unless_found
+            rows.insert_unless_found = lambda *args: answers.append(insert(*args)) or answers[-1]
+            yield rows
+
+    admission = Admission()
+    with ThreadPoolExecutor(1) as pool:
+        saving = pool.submit(_save, StatementSaves(watched, uow_factory), world, "W1",
+                             {**values, "City": "Bergen"}, admission)
+        _wait_until_blocked(engine)
+        other.commit()
+        outcome = saving.result(timeout=10)
+    other.close()
+    assert answers == [(None, [])]  # neither inserted nor found: then loaded as any save
+    assert outcome.action is Action.UPDATED
+    assert [row.city for row in _rows(engine, people.c.city, external_id="W1")] == ["Bergen"]
+    assert admission.key in _nonces(engine)
+
+
+def _wait_until_blocked(engine, seconds: float = 10.0) -> None:
+    """Until a session of this database waits for another's transaction (a row or key lock)."""
+    deadline = time.monotonic() + seconds
+    with engine.connect() as watcher:
+        while time.monotonic() < deadline:
+            waiting = watcher.execute(text(
+                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                "AND wait_event_type = 'Lock'")).scalar()
+            if waiting:
+                return
+            time.sleep(0.01)
+    raise AssertionError("no save waited for the other transaction")

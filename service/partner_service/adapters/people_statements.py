@@ -3,9 +3,13 @@ statements, no transaction held open between them, optimistic concurrency instea
 
 A save through a unit of work costs six round trips (BEGIN, nonce, SELECT ... FOR UPDATE,
 INSERT or UPDATE, history, COMMIT), each a pair of context switches on a busy host, and
-holds its row lock across all of them. Here it costs two statements:
+holds its row lock across all of them. Here it costs one statement for a new person
+(``insert_unless_found``: the nonce, the person and their history row, unless the client
+already has that ExternalId, whose row it then answers instead, writing nothing) and two
+for any other save:
 
-1. the load: the rows of the person with their row version (``xmin``), read-only;
+1. the load: the rows of the person with their row version (``xmin``), read-only (or the
+   row ``insert_unless_found`` answered);
 2. the write, with the request's nonce: one statement inserts the nonce into the replay
    cache (as ``NonceCache.remember``: a fresh key, or a leftover whose time is over) and,
    only if it was fresh, the person with their user-type history row, or the UPDATE (with
@@ -39,17 +43,17 @@ from sqlalchemy.dialects import postgresql
 from ..domain.fields import UserType
 from .credential_store import NonceCache
 from .driver_sql import DIALECTS
-from .orm import people, user_type_history
+from .orm import people, seen_nonces, user_type_history
 from .repository import known_club
 
 _SQL = DIALECTS["postgresql"]
 # The nonce as NonceCache.remember writes it: a fresh key, or a leftover whose time is over.
-_NONCE = ("WITH n AS (INSERT INTO seen_nonces (key, expires_at) VALUES (%s, %s) "
-          "ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at "
-          "WHERE seen_nonces.expires_at <= %s RETURNING 1)")
+_TAKE_OVER = ("ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at "
+              "WHERE seen_nonces.expires_at <= %s RETURNING 1)")
+_NONCE = f"WITH n AS (INSERT INTO seen_nonces (key, expires_at) VALUES (%s, %s) {_TAKE_OVER}"  # noqa: S608
 _FRESH = "EXISTS (SELECT FROM n)"
 _TYPES = {c.name: c.type.compile(dialect=postgresql.dialect())
-          for table in (people, user_type_history) for c in table.columns}
+          for table in (people, user_type_history, seen_nonces) for c in table.columns}
 
 
 def _cast(columns) -> str:
@@ -72,6 +76,27 @@ _INSERT_IF_FRESH = (f"{_NONCE}, p AS (INSERT INTO people ({_PEOPLE}) "  # noqa: 
                     f"SELECT {_cast(_SQL.people_insert_columns)} WHERE {_FRESH} RETURNING id), "
                     f"{_with_history('p')} SELECT (SELECT count(*) FROM n), (SELECT id FROM p)")
 _NONCE_ALONE = f"{_NONCE} SELECT count(*) FROM n"  # noqa: S608
+
+
+@functools.cache
+def _insert_unless_found(nonce: bool) -> str:
+    """One row: (nonce was fresh, the new ID or NULL, the found person's version and columns or
+    NULLs). A found person leaves the nonce to the write that follows, so a save stays one
+    commit; the INSERT ... SELECT then yields no row, so no ID is drawn from the sequence. ON
+    CONFLICT covers an insert of the same ExternalId committed after this statement's snapshot
+    (then neither: nothing inserted, nothing found, the nonce recorded)."""
+    found = (f"f AS (SELECT xmin::text AS version, {', '.join(_SQL.people_columns)} FROM people "  # noqa: S608
+             "WHERE client_id = %s AND external_id = %s)")
+    new = "NOT EXISTS (SELECT FROM f)"
+    if nonce:
+        found += (f", n AS (INSERT INTO seen_nonces (key, expires_at) SELECT {_cast(('key', 'expires_at'))} "
+                  f"WHERE {new} {_TAKE_OVER}")
+        new = f"{_FRESH} AND {new}"
+    insert = (f"p AS (INSERT INTO people ({_PEOPLE}) SELECT {_cast(_SQL.people_insert_columns)} "  # noqa: S608
+              f"WHERE {new} ON CONFLICT (client_id, external_id) DO NOTHING RETURNING id)")
+    fresh = "(SELECT count(*) FROM n)" if nonce else "1"
+    return (f"WITH {found}, {insert}, {_with_history('p')} "  # noqa: S608
+            f"SELECT {fresh}, (SELECT id FROM p), f.* FROM (SELECT) AS one LEFT JOIN f ON true")
 
 
 @functools.lru_cache(maxsize=256)
@@ -97,6 +122,7 @@ class StatementRows:
     """
 
     nonce_kept_on_failure = True  # autocommitted: a later failure does not undo the nonce
+    inserts_unless_found = True  # ``insert_unless_found``: a new person in one statement
 
     def __init__(self, connection, engine):
         self.connection = connection  # the pool's (``Engine.raw_connection()``)
@@ -116,8 +142,7 @@ class StatementRows:
         ids, external_ids = list(ids), list(external_ids)
         if len(ids) > 1 or len(external_ids) > 1:
             raise ValueError("StatementRows loads the rows of one record")
-        if self._nonce is not None and NonceCache.purge_due():
-            self._execute(self.sql.purge_nonces, (self._nonce[2],))
+        self._purge_if_due()
         person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
         lookup = self.sql.lookup_parameters(client_id, person_id, external_id) if ids or external_ids else ()
         return self._load(bool(ids), bool(external_ids), lookup)
@@ -134,6 +159,29 @@ class StatementRows:
     def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
         return {row[0] for number in set(ids)
                 for row in self._execute(self.sql.reference_exists(table), (client_id, number)).fetchall()}
+
+    def insert_unless_found(self, client_id: int, external_id: str, row: dict,
+                            history: tuple[UserType | None, UserType, datetime]
+                            ) -> tuple[int | None, list[dict]]:
+        """A new person with their history row (and the nonce) in one statement, unless the
+        client has a person with this ExternalId: then nothing is inserted and that person's
+        row is answered instead, its version kept for ``update_one``. So a save of a new person
+        costs one round trip, and one of a known person no more than ``load`` then a write.
+        Answers (the new ID, []), (None, [the row]), or (None, []) for a replay or when a
+        concurrent save inserted the ExternalId meanwhile."""
+        self._purge_if_due()
+        values = [_SQL.value(row[c]) for c in _SQL.people_insert_columns]
+        parameters = (client_id, external_id, *(self._nonce or ()), *values, *map(_SQL.value, history))
+        self.writing = True
+        fresh, new_id, version, *person = self._execute(_insert_unless_found(self._nonce is not None),
+                                                        parameters).fetchone()
+        if version is None:
+            if self._nonce is not None:
+                self._settled(fresh)
+            return new_id, []
+        found = _SQL.person(tuple(person))
+        self._versions[found["id"]] = version
+        return None, [found]
 
     def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
         """Insert the person and their history row, with the nonce, in one statement; answer
@@ -168,6 +216,10 @@ class StatementRows:
         save a rule refused)."""
         if self._nonce is not None:
             self._settled(self._execute(_NONCE_ALONE, self._nonce).fetchone()[0])
+
+    def _purge_if_due(self) -> None:
+        if self._nonce is not None and NonceCache.purge_due():
+            self._execute(self.sql.purge_nonces, (self._nonce[2],))
 
     def _settled(self, fresh: int) -> None:
         self.nonce_was_fresh, self._nonce = fresh == 1, None

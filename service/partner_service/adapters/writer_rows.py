@@ -22,6 +22,7 @@ class WriterRows(StatementRows):
     transaction commits (``writing`` is set only for the COMMIT)."""
 
     nonce_kept_on_failure = False  # rolled back with the rest
+    inserts_unless_found = False  # statements in one transaction cost no round trips to save
 
     def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
         sql = self.sql

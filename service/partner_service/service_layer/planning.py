@@ -161,10 +161,20 @@ def load_plan(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> P
     for wire, _attr, table, _listing in _REFERENCES:
         wanted = [parse_id(c.values.get(wire)) for c in batch if c.values.get(wire) is not None]
         references[table] = rows.existing_ids(table, client_id, [n for n in wanted if n is not None])
+    return plan_of(loaded, references)
+
+
+def plan_of(loaded: list[dict], references: dict[str, set[int]]) -> Plan:
+    """The plan over rows as loaded, and the referenced IDs known to exist."""
     return Plan(rows={r["id"]: SimpleNamespace(**r) for r in loaded},
-                 originals={r["id"]: r for r in loaded},
-                 by_external_id={r["external_id"]: r["id"] for r in loaded if r["external_id"] is not None},
-                 references=references)
+                originals={r["id"]: r for r in loaded},
+                by_external_id={r["external_id"]: r["id"] for r in loaded if r["external_id"] is not None},
+                references=references)
+
+
+def references_anything(changes: PersonChanges) -> bool:
+    """The record names a lead owner or lead source, which only the database can vouch for."""
+    return any(changes.values.get(wire) is not None for wire, *_ in _REFERENCES)
 
 
 def _changed_rows(plan: Plan) -> tuple[dict[int, dict], list[int]]:
@@ -205,15 +215,22 @@ class OneRecordRows(Protocol):
 def write_one(rows: OneRecordRows, plan: Plan, now: datetime) -> dict[int, int] | None:
     """Write a plan of one record as ``write_plan`` would, in one statement; None when its row
     changed since it was loaded (nothing written: plan it again)."""
-    history = [(from_type, to_type, now) for _key, from_type, to_type in plan.history]
     if plan.new_keys:
-        (key,) = plan.new_keys
-        return {key: rows.insert_one({c: getattr(plan.rows[key], c) for c in PERSON_COLUMNS}, history[0])}
+        key, row, history = new_row(plan, now)
+        return {key: rows.insert_one(row, history)}
+    history = [(from_type, to_type, now) for _key, from_type, to_type in plan.history]
     changes, _moving = _changed_rows(plan)
     for row_id, changed in changes.items():  # one at most: a record changes one person
         if not rows.update_one(row_id, changed, history[0] if history else None):
             return None
     return {}
+
+
+def new_row(plan: Plan, now: datetime) -> tuple[int, dict, tuple[UserType | None, UserType, datetime]]:
+    """The new person of a plan of one record: its key, its columns, its history row."""
+    (key,) = plan.new_keys
+    ((_key, from_type, to_type),) = plan.history
+    return key, {c: getattr(plan.rows[key], c) for c in PERSON_COLUMNS}, (from_type, to_type, now)
 
 
 def outcome_of(plan: Plan, ids: dict[int, int], result: Result) -> SaveOutcome:

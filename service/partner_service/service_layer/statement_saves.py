@@ -1,13 +1,14 @@
 """Single saves over ``StatementRows``: the rules of ``planning``, without a unit of work.
 
-On PostgreSQL each save is two autocommitted statements, optimistic rather than locking
-(``adapters.people_statements``): the load of the person's rows, then the write with the
-request's nonce, which only touches the row if it is still the version the plan was made
-from. A save whose row changed in between is planned again from what is stored then (its
-nonce, already recorded, is not inserted again), so two saves of one person never overwrite
-each other unseen, exactly as with the row lock of a transaction. On SQLite the same statements run in
-a transaction of the single writer, where nothing can change in between (``adapters.writer_rows``);
-``save_groups`` commits the saves that arrive together in one.
+On PostgreSQL a save of a new person (by ExternalId) is one autocommitted statement, and any
+other save two, optimistic rather than locking (``adapters.people_statements``): the load of
+the person's rows (or the insert that found them), then the write with the request's nonce,
+which only touches the row if it is still the version the plan was made from. A save whose
+row changed in between is planned again from what is stored then (its nonce, already
+recorded, is not inserted again), so two saves of one person never overwrite each other
+unseen, exactly as with the row lock of a transaction. On SQLite the same statements run in
+a transaction of the single writer, where nothing can change in between
+(``adapters.writer_rows``); ``save_groups`` commits the saves that arrive together in one.
 
 A person and their history row are written together or not at all. A replay writes nothing
 and is refused; a save refused by a rule, or one that writes nothing, has its nonce recorded
@@ -18,6 +19,7 @@ which writes that row in the save's transaction.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
@@ -28,9 +30,22 @@ from ..domain.model import Principal
 from ..domain.people import PersonChanges
 from . import people
 from .auth import Admission, replayed
-from .planning import ATTEMPTS, club_in_scope, load_plan, outcome_of, plan_one, write_one
+from .planning import (
+    ATTEMPTS,
+    Plan,
+    club_in_scope,
+    load_plan,
+    new_row,
+    outcome_of,
+    plan_of,
+    plan_one,
+    references_anything,
+    write_one,
+)
 from .results import SaveOutcome
 from .unit_of_work import statement_errors
+
+log = logging.getLogger(__name__)
 
 OpenRows = Callable[[], AbstractContextManager]  # -> StatementRows (adapters.people_statements)
 Nonce = tuple[str, datetime, datetime] | None
@@ -42,7 +57,11 @@ def save_on(rows, nonce: Nonce, principal: Principal, club_id: int, user_type: U
     them; None when its row changed in between (nothing written: plan it again)."""
     rows.admit(nonce)
     try:
-        plan = load_plan(rows, principal.client_id, [changes])
+        inserted, plan = _insert_if_new(rows, principal, club_id, user_type, changes, test, now)
+        if inserted is not None:
+            return inserted
+        if plan is None:
+            plan = load_plan(rows, principal.client_id, [changes])
         _refuse_a_replay(rows)  # SQLite knows already; PostgreSQL when the nonce is written
         club = club_in_scope(rows, principal, club_id)
         result = plan_one(plan, principal, club.id, user_type, changes, now)
@@ -58,6 +77,33 @@ def save_on(rows, nonce: Nonce, principal: Principal, club_id: int, user_type: U
     if ids is None:
         return None
     return outcome_of(plan, ids, result).as_validated() if test else outcome_of(plan, ids, result)
+
+
+def _insert_if_new(rows, principal: Principal, club_id: int, user_type: UserType, changes: PersonChanges,
+                   test: bool, now: datetime) -> tuple[SaveOutcome | None, Plan | None]:
+    """A record by ExternalId alone, planned as a new person and sent as one statement that
+    inserts it unless the client has that ExternalId (``insert_unless_found``, PostgreSQL).
+    Answers (the outcome, None) when inserted; (None, the plan over the found person) when
+    known, to be planned as an update; (None, None) when not tried (an Id, a reference to
+    check, a Test save, a rule that refuses it as new) or when a concurrent save inserted the
+    ExternalId meanwhile: then the save loads as any other."""
+    if (test or not rows.inserts_unless_found or changes.id is not None or changes.external_id is None
+            or references_anything(changes)):
+        return None, None
+    club = club_in_scope(rows, principal, club_id)
+    plan = plan_of([], {})
+    try:
+        result = plan_one(plan, principal, club.id, user_type, changes, now)
+    except DomainError:
+        return None, None  # it may hold for the person as stored: load first
+    key, row, history = new_row(plan, now)
+    new_id, found = rows.insert_unless_found(principal.client_id, changes.external_id, row, history)
+    _refuse_a_replay(rows)
+    if new_id is not None:
+        return outcome_of(plan, {key: new_id}, result), None
+    if not found:
+        log.debug("a concurrent save inserted the ExternalId first")
+    return None, (plan_of(found, {}) if found else None)
 
 
 @contextmanager
