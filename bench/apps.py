@@ -31,3 +31,28 @@ def canned_app():
                                   ("Content-Length", str(len(body)))])
         return [body]
     return app
+
+
+def floor_app():
+    """The least a durable save can cost on PostgreSQL, without any of the service: read the
+    body, run ``BENCH_FLOOR_STATEMENTS`` on this thread's own autocommitted connection (1: one
+    INSERT, one commit; 2: a SELECT by a unique key, then the INSERT: the read-then-write of a
+    save that needs the stored row), answer the canned reply."""
+    import threading
+    import uuid
+
+    import psycopg
+
+    canned, local = canned_app(), threading.local()
+    url, statements = os.environ["BENCH_FLOOR_URL"], int(os.environ["BENCH_FLOOR_STATEMENTS"])
+
+    def app(environ, start_response):
+        connection = getattr(local, "connection", None)
+        if connection is None:
+            connection = local.connection = psycopg.connect(url, autocommit=True)
+        key = uuid.uuid4().hex
+        if statements > 1:
+            connection.execute("SELECT id FROM bench_floor WHERE key = %s", (key,)).fetchall()
+        connection.execute("INSERT INTO bench_floor (key) VALUES (%s)", (key,))
+        return canned(environ, start_response)
+    return app

@@ -176,6 +176,29 @@ def bench_ceiling(workdir: Path, options, results: dict, info: dict) -> None:
         results["rss_mb"]["ceiling"] = worker_rss_mb(master.pid)
 
 
+FLOORS = {"floor: 1 statement": 1, "floor: 2 statements": 2}
+
+
+def bench_floor(workdir: Path, options, results: dict, info: dict) -> None:
+    """The canned reply after one or two durable PostgreSQL statements per request
+    (``apps.floor_app``), for single saves: what the stack allows before any of our work."""
+    replies = workdir / "replies.json"
+    with database("postgresql", workdir) as url:
+        from sqlalchemy import create_engine, text  # the bench's own table, in a database of its own
+
+        engine = create_engine(url)
+        with engine.begin() as connection:
+            connection.execute(text("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, key text UNIQUE)"))
+        engine.dispose()
+        psycopg_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+        for label, statements in FLOORS.items():
+            env = {"BENCH_CANNED_REPLIES": str(replies), "BENCH_FLOOR_URL": psycopg_url,
+                   "BENCH_FLOOR_STATEMENTS": str(statements)}
+            with gunicorn("bench.apps:floor_app()", env, options, workdir / "floor.log") as (port, master):
+                results["save"][label] = drive(port, "save", info, options, "floor", master.pid)
+                print(f"  {label:10} save   {_line(results['save'][label])}", flush=True)
+
+
 def _line(r: dict) -> str:
     return (f"{r['requests_per_s']:8.1f} req/s  p50 {r['p50_ms']} ms  p99 {r['p99_ms']} ms  "
             f"{r['records_per_s']:9.1f} records/s  errors {r['errors']}")
@@ -188,18 +211,18 @@ def _ratio(value, ceiling):
 def report(results: dict, options) -> dict:
     """Add each figure's ratio to the ceiling and print the table."""
     rows = []
-    print(f"\n{'scenario':7} {'target':11} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'records/s':>10} "
+    print(f"\n{'scenario':7} {'target':19} {'req/s':>8} {'p50 ms':>7} {'p99 ms':>7} {'records/s':>10} "
           f"{'x ceil thr':>10} {'x ceil p50':>10} {'x ceil p99':>10}")
     for scenario in options.scenarios:
         ceiling = results[scenario]["ceiling"]
-        for target in [*options.engines, "ceiling"]:
+        for target in [*options.engines, "ceiling", *(f for f in FLOORS if f in results[scenario])]:
             r = results[scenario][target]
             r["ratio"] = {"throughput": _ratio(r["requests_per_s"], ceiling["requests_per_s"]),
                           "records_per_s": _ratio(r["records_per_s"], ceiling["records_per_s"]),
                           "p50": _ratio(r["p50_ms"], ceiling["p50_ms"]),
                           "p99": _ratio(r["p99_ms"], ceiling["p99_ms"])}
             rows.append((scenario, target, r))
-            print(f"{scenario:7} {target:11} {r['requests_per_s']:8.1f} {r['p50_ms']!s:>7} {r['p99_ms']!s:>7} "
+            print(f"{scenario:7} {target:19} {r['requests_per_s']:8.1f} {r['p50_ms']!s:>7} {r['p99_ms']!s:>7} "
                   f"{r['records_per_s']:10.1f} {r['ratio']['throughput']!s:>10} {r['ratio']['p50']!s:>10} "
                   f"{r['ratio']['p99']!s:>10}" + (f"  ERRORS {r['errors']}: {r['first_error']}"
                                                   if r["errors"] else ""))
@@ -208,7 +231,7 @@ def report(results: dict, options) -> dict:
     for scenario, target, r in rows:
         cpu = r.get("cpu_per_request")
         if cpu:
-            print(f"{scenario:7} {target:11} workers {cpu['workers_ms']:6.3f}  database "
+            print(f"{scenario:7} {target:19} workers {cpu['workers_ms']:6.3f}  database "
                   f"{cpu['database_ms']:6.3f}  load {cpu['load_ms']:6.3f}   busy {cpu['machine_busy_cores']} "
                   f"idle {cpu['machine_idle_cores']} stolen {cpu['machine_steal_cores']}")
     ceiling_rss = max(results["rss_mb"].get("ceiling") or [0])
@@ -232,6 +255,8 @@ def main(argv=None) -> None:
     parser.add_argument("--scenarios", default=",".join(SCENARIOS))
     parser.add_argument("--push-records", type=int, default=10_000, help="0 skips the client push")
     parser.add_argument("--push-engine", default="postgresql")
+    parser.add_argument("--no-floor", dest="floor", action="store_false",
+                        help="skip the floor (one and two bare PostgreSQL statements per request)")
     parser.add_argument("--replay-cache-url", default="", help="redis://... : the served app's replay cache")
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default bench/results/<time>.json)")
     options = parser.parse_args(argv)
@@ -245,7 +270,11 @@ def main(argv=None) -> None:
             print(f"{kind}: fresh database, gunicorn {options.workers}x{options.threads} gthread", flush=True)
             bench_engine(kind, workdir, options, results)
         print("ceiling: the same gunicorn settings answering canned replies", flush=True)
-        bench_ceiling(workdir, options, results, {"club_id": 1, "username": "bench", "password": "any"})
+        canned = {"club_id": 1, "username": "bench", "password": "any"}
+        bench_ceiling(workdir, options, results, canned)
+        if options.floor and "save" in options.scenarios:
+            print("floor: the canned reply after one or two durable PostgreSQL statements", flush=True)
+            bench_floor(workdir, options, results, canned)
     results.pop("replies", None)
     report(results, options)
     meta = {"started": started.isoformat(timespec="seconds"), "cpus": os.cpu_count(),
