@@ -269,7 +269,14 @@ def test_a_new_person_is_one_statement_and_a_known_one_two_drawing_no_id(engine,
     assert stored.city == "Molde"
     # Finding a known person drew no value from the IDs' sequence.
     assert int(_save(saves, world, "N2", values).id) == int(first.id) + 1
-    assert len(_rows(engine, user_type_history.c.id, person_id=int(first.id))) == 1
+    # A member save of the known prospect converts them, with a second history row.
+    member = saves.save(world.acme, world.acme_club_ids[0], UserType.MEMBER,
+                        PersonChanges(values, external_id="N1"), admit=Admission())
+    assert (member.id, member.action, member.user_type) == (first.id, Action.UPDATED, UserType.MEMBER)
+    history = _rows(engine, user_type_history.c.from_type, user_type_history.c.to_type,
+                    person_id=int(first.id))
+    assert sorted(history, key=lambda h: h.from_type is not None) == [
+        (None, UserType.PROSPECT), (UserType.PROSPECT, UserType.MEMBER)]
 
 
 def test_a_known_person_changed_after_the_insert_found_it_is_planned_again(engine, uow_factory, world):
