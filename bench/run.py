@@ -107,7 +107,7 @@ def drive(port: int, scenario: str, info: dict, options, tag: str, master_pid: i
         cwd=ROOT, stdout=subprocess.PIPE) for n in range(options.processes)]
     measured_from = start_at + options.warmup
     census = Census(master_pid, {p.pid for p in processes}, measured_from, measured_from + options.seconds)
-    reports = [json.loads(p.communicate()[0]) for p in processes]
+    reports = [_report(p) for p in processes]
     latencies = sorted(lat for r in reports for lat in r["latencies_us"])
     records = SCENARIOS[scenario][0]
     result = {"requests": len(latencies), "errors": sum(r["errors"] for r in reports),
@@ -118,6 +118,16 @@ def drive(port: int, scenario: str, info: dict, options, tag: str, master_pid: i
               "connections": per_process * options.processes,
               "cpu_per_request": census.per_request(len(latencies))}
     return result
+
+
+def _report(process: subprocess.Popen) -> dict:
+    """A load process's JSON; a clear error (its own traceback is on stderr) when it has none."""
+    output = process.communicate()[0]
+    try:
+        return json.loads(output)
+    except ValueError:
+        raise RuntimeError(f"a load process exited with status {process.returncode} without its report "
+                           f"(its error is above): {output[:200]!r}") from None
 
 
 def _percentile(sorted_us: list[int], pct: float) -> float | None:
