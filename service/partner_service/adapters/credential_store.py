@@ -11,7 +11,7 @@ import threading
 import time
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.credentials import Credential
@@ -60,17 +60,14 @@ class NonceCache:
         self.session = session
 
     def remember(self, key: str, until: datetime, now: datetime) -> bool:
-        self._maybe_purge(now)
         # On the DBAPI connection, inside the session's transaction: see driver_sql.
         connection = self.session.connection()
         sql = DIALECTS[connection.dialect.name]
         def run(statement, parameters):
             return sql.execute(connection, statement, parameters)
-        return sql.remember_nonce_with(run, key, until, now)
-
-    def _maybe_purge(self, now: datetime) -> None:
         if NonceCache.purge_due(self.PURGE_EVERY):
-            self.session.execute(delete(seen_nonces).where(seen_nonces.c.expires_at <= now))
+            run(sql.purge_nonces, (sql.value(now),))
+        return sql.remember_nonce_with(run, key, until, now)
 
     @staticmethod
     def purge_due(every: float = PURGE_EVERY) -> bool:

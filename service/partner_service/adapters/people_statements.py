@@ -219,7 +219,7 @@ class StatementRows:
 
     def _purge_if_due(self) -> None:
         if self._nonce is not None and NonceCache.purge_due():
-            self._execute(self.sql.purge_nonces, (self._nonce[2],))
+            self._execute(self.sql.purge_nonces, (self.sql.value(self._nonce[2]),))
 
     def _settled(self, fresh: int) -> None:
         self.nonce_was_fresh, self._nonce = fresh == 1, None
