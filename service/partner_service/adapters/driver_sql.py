@@ -73,6 +73,19 @@ class DriverSql:
         # atomically, so two racing takers still get one True between them.
         return run(self.take_over_nonce, (self.value(until), key, self.value(now))).rowcount == 1
 
+    # One row each, by ``run(sql, parameters)`` (a cursor): the single save's writes, on the
+    # session's connection (``PeopleRows``) or on SQLite's writer transaction (``WriterRows``).
+    def insert_person_with(self, run, row: dict) -> int:
+        """INSERT one person (``row`` by column name); answer the new ID."""
+        return run(self.insert_person, [self.value(row[c]) for c in self.people_insert_columns]).fetchone()[0]
+
+    def update_person_with(self, run, row_id: int, changed: dict) -> None:
+        columns = tuple(sorted(changed))  # one statement per set of columns, in any order given
+        run(self.update_person(columns), [*(self.value(changed[c]) for c in columns), row_id])
+
+    def insert_history_with(self, run, person_id: int, from_type, to_type, changed_at: datetime) -> None:
+        run(self.insert_history, (person_id, *map(self.value, (from_type, to_type, changed_at))))
+
     def execute(self, connection, sql: str, parameters):
         """Run on the DBAPI connection under ``connection`` (SQLAlchemy's); a driver error comes
         out as SQLAlchemy's own (IntegrityError, OperationalError, ...) and a lost connection is

@@ -69,6 +69,11 @@ class PeopleRows:
         connection = self.connection()
         return connection, DIALECTS[connection.dialect.name]
 
+    def _one_row(self) -> tuple[DriverSql, object]:
+        """The dialect's SQL and ``run(sql, parameters)`` on the session's DBAPI connection."""
+        connection, sql = self._driver()
+        return sql, lambda statement, parameters: sql.execute(connection, statement, parameters)
+
     def load(self, client_id: int, ids: Iterable[int], external_ids: Iterable[str]) -> list[dict]:
         """Every row of the client with one of these IDs or ExternalIds, in one SELECT ... FOR UPDATE."""
         ids, external_ids = sorted(set(ids)), sorted(set(external_ids))
@@ -144,10 +149,8 @@ class PeopleRows:
         if not rows:
             return []
         if len(rows) == 1:  # a single save: one statement, the database names the row
-            connection, sql = self._driver()
-            cursor = sql.execute(connection, sql.insert_person,
-                                 [sql.value(rows[0][c]) for c in sql.people_insert_columns])
-            return [cursor.fetchone()[0]]
+            sql, run = self._one_row()
+            return [sql.insert_person_with(run, rows[0])]
         ids = self._new_ids(len(rows))
         self._insert_rows(people, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
@@ -187,11 +190,8 @@ class PeopleRows:
     def update(self, changes: dict[int, dict]) -> None:
         """Write changed columns by row ID: one executemany per distinct set of columns."""
         if len(changes) == 1:
-            (row_id, values), = changes.items()
-            columns = tuple(sorted(values))
-            connection, sql = self._driver()
-            sql.execute(connection, sql.update_person(columns),
-                        [*(sql.value(values[c]) for c in columns), row_id])
+            sql, run = self._one_row()
+            sql.update_person_with(run, *next(iter(changes.items())))
             return
         groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
         for row_id in sorted(changes):  # a stable lock order between concurrent batches
@@ -205,7 +205,7 @@ class PeopleRows:
     def add_history(self, entries: list[dict]) -> None:
         """Insert user-type history lines (``person_id``, ``from_type``, ``to_type``, ``changed_at``)."""
         if len(entries) == 1:
-            connection, sql = self._driver()
-            sql.execute(connection, sql.insert_history, [sql.value(entries[0][c]) for c in sql.history_columns])
+            sql, run = self._one_row()
+            sql.insert_history_with(run, *(entries[0][c] for c in sql.history_columns))
         elif entries:
             self._insert_rows(user_type_history, entries)

@@ -34,19 +34,15 @@ class WriterRows(StatementRows):
         return [sql.person(row) for row in found]
 
     def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
-        sql = self.sql
-        values = [sql.value(row[c]) for c in sql.people_insert_columns]
-        new_id = self._execute(sql.insert_person, values).fetchone()[0]
-        self._execute(sql.insert_history, (new_id, *map(sql.value, history)))
+        new_id = self.sql.insert_person_with(self._execute, row)
+        self.sql.insert_history_with(self._execute, new_id, *history)
         return new_id
 
     def update_one(self, row_id: int, changed: dict,
                    history: tuple[UserType | None, UserType, datetime] | None) -> bool:
-        sql = self.sql
-        columns = tuple(changed)
-        self._execute(sql.update_person(columns), [*(sql.value(changed[c]) for c in columns), row_id])
+        self.sql.update_person_with(self._execute, row_id, changed)
         if history is not None:
-            self._execute(sql.insert_history, (row_id, *map(sql.value, history)))
+            self.sql.insert_history_with(self._execute, row_id, *history)
         return True
 
 
