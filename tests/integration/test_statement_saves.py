@@ -68,30 +68,38 @@ def _save(saves, world, external_id, values, admit=None, **kwargs):
                       PersonChanges(values, external_id=external_id), admit=admit or Admission(), **kwargs)
 
 
-def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(engine, uow_factory, world):
+@pytest.mark.parametrize("read, values, zipcode_of", [
+    # City alone would not make a new person: the person is loaded, then written.
+    ("load", {"City": "Bergen"}, lambda found: found[0]["zipcode"]),
+    # A whole record by ExternalId: the insert that found the person read it.
+    ("insert_unless_found", {"FirstName": "Eve", "LastName": "Early", "City": "Bergen"},
+     lambda answer: answer[1][0]["zipcode"]),
+])
+def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(engine, uow_factory, world,
+                                                                              read, values, zipcode_of):
     opened = statement_rows(engine)
-    saves = StatementSaves(opened, uow_factory)
-    _save(saves, world, "E1", {"FirstName": "Eve", "LastName": "Early", "City": "Oslo"})
+    _save(StatementSaves(opened, uow_factory), world, "E1", {"FirstName": "Eve", "LastName": "Early",
+                                                             "City": "Oslo"})
     reads = []
 
     @contextmanager
     def meddled():
         """After this save's first read, another writer changes the person's Zipcode."""
         with opened() as rows:
-            load = rows.load
+            original = getattr(rows, read)
 
-            def load_then_meddle(*args):
-                found = load(*args)
+            def read_then_meddle(*args):
+                answer = original(*args)
                 if not reads:
                     with engine.begin() as other:
                         other.execute(update(people).where(people.c.external_id == "E1").values(zipcode="0150"))
-                reads.append(found[0]["zipcode"])
-                return found
-            rows.load = load_then_meddle
+                reads.append(zipcode_of(answer))
+                return answer
+            setattr(rows, read, read_then_meddle)
             yield rows
 
     admission = Admission()
-    outcome = _save(StatementSaves(meddled, uow_factory), world, "E1", {"City": "Bergen"}, admit=admission)
+    outcome = _save(StatementSaves(meddled, uow_factory), world, "E1", values, admit=admission)
 
     assert outcome.action is Action.UPDATED
     assert reads == [None, "0150"]  # read twice: the first plan was made from a row that changed
@@ -148,11 +156,17 @@ def test_an_insert_writes_the_person_and_their_history_and_a_test_save_none(engi
     assert (checked.action, checked.id) == (Action.VALIDATED, None)
     assert _rows(engine, people.c.id, external_id="T1") == []
     saved = _save(saves, world, "T1", {"FirstName": "Tess", "LastName": "Test"})
+    assert saved.action is Action.INSERTED
+    _assert_converted_to_member(engine, saves, world, "T1", {}, saved.id)  # loaded: not a whole record
+
+
+def _assert_converted_to_member(engine, saves, world, external_id: str, values: dict, person_id: str) -> None:
+    """A member save of the prospect converts them, keeping the ID, with a second history row."""
     member = saves.save(world.acme, world.acme_club_ids[0], UserType.MEMBER,
-                        PersonChanges({}, external_id="T1"), admit=Admission())
-    assert (saved.action, member.action, member.id) == (Action.INSERTED, Action.UPDATED, saved.id)
+                        PersonChanges(values, external_id=external_id), admit=Admission())
+    assert (member.id, member.action, member.user_type) == (person_id, Action.UPDATED, UserType.MEMBER)
     history = _rows(engine, user_type_history.c.from_type, user_type_history.c.to_type,
-                    person_id=int(saved.id))
+                    person_id=int(person_id))
     assert sorted(history, key=lambda h: h.from_type is not None) == [
         (None, UserType.PROSPECT), (UserType.PROSPECT, UserType.MEMBER)]
 
@@ -269,45 +283,7 @@ def test_a_new_person_is_one_statement_and_a_known_one_two_drawing_no_id(engine,
     assert stored.city == "Molde"
     # Finding a known person drew no value from the IDs' sequence.
     assert int(_save(saves, world, "N2", values).id) == int(first.id) + 1
-    # A member save of the known prospect converts them, with a second history row.
-    member = saves.save(world.acme, world.acme_club_ids[0], UserType.MEMBER,
-                        PersonChanges(values, external_id="N1"), admit=Admission())
-    assert (member.id, member.action, member.user_type) == (first.id, Action.UPDATED, UserType.MEMBER)
-    history = _rows(engine, user_type_history.c.from_type, user_type_history.c.to_type,
-                    person_id=int(first.id))
-    assert sorted(history, key=lambda h: h.from_type is not None) == [
-        (None, UserType.PROSPECT), (UserType.PROSPECT, UserType.MEMBER)]
-
-
-def test_a_known_person_changed_after_the_insert_found_it_is_planned_again(engine, uow_factory, world):
-    opened = statement_rows(engine)
-    values = {"FirstName": "Finn", "LastName": "Found"}
-    _save(StatementSaves(opened, uow_factory), world, "F1", {**values, "City": "Oslo"})
-    found = []
-
-    @contextmanager
-    def meddled():
-        with opened() as rows:
-            insert = rows.insert_unless_found
-
-            def found_then_meddle(*args):
-                answer = insert(*args)
-                found.append(answer[1][0]["zipcode"])
-                if len(found) == 1:
-                    with engine.begin() as other:
-                        other.execute(update(people).where(people.c.external_id == "F1").values(zipcode="0150"))
-                return answer
-            rows.insert_unless_found = found_then_meddle
-            yield rows
-
-    admission = Admission()
-    outcome = _save(StatementSaves(meddled, uow_factory), world, "F1", {**values, "City": "Bergen"},
-                    admit=admission)
-    assert outcome.action is Action.UPDATED
-    assert found == [None, "0150"]  # found twice: the first plan was made from a row that changed
-    (stored,) = _rows(engine, people.c.city, people.c.zipcode, external_id="F1")
-    assert (stored.city, stored.zipcode) == ("Bergen", "0150")
-    assert admission.key in _nonces(engine)
+    _assert_converted_to_member(engine, saves, world, "N1", values, first.id)  # found by the insert
 
 
 def test_an_external_id_inserted_while_the_insert_waits_becomes_an_update(engine, uow_factory, world):
