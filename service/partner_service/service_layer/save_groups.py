@@ -1,8 +1,9 @@
 """Single saves of concurrent requests, written in one transaction and one commit (SQLite).
 
 When a save arrives while another is being written, it waits and joins the next group: one
-thread (the leader) runs every save of the group in one transaction of the single writer
-(``transaction_rows``), each exactly as it would run alone (``statement_saves.save_on``: its
+thread (the leader) queues for the single writer (``transaction_rows``), takes every save
+waiting by the time it has it (those that arrived while other processes wrote), runs them in
+that one transaction, each exactly as it would run alone (``statement_saves.save_on``: its
 nonce, its checks, its writes), and commits once: one trip through the writer's queue and
 one fsync for the group instead of one per request.
 
@@ -79,8 +80,7 @@ class SaveGroups:
         return mine.answer()
 
     def _write_next_group(self) -> None:
-        with self._lock:
-            group, self._waiting = self._waiting[:self.max_group], self._waiting[self.max_group:]
+        group: list[_Save] = []
         try:
             self._write(group)
         finally:
@@ -93,14 +93,19 @@ class SaveGroups:
             for save in group:
                 save.done.set()
 
+    def _take_group(self, group: list[_Save]) -> None:
+        with self._lock:
+            group.extend(self._waiting[:self.max_group])
+            del self._waiting[:len(group)]
+
     def _write(self, group: list[_Save]) -> None:
-        if len(group) == 1:
-            self._alone(group[0])
-            return
-        now = people.utcnow()
+        """Queue for the writer first, then take every save waiting by then: while the other
+        worker processes write, this one's saves gather, and go in together."""
         opened: list = []
         try:
             with opened_rows(self.open_rows, opened) as rows:
+                self._take_group(group)
+                now = people.utcnow()
                 for save in group:
                     try:
                         nonce = save.admit.database_nonce() if save.admit is not None else None
@@ -110,6 +115,8 @@ class SaveGroups:
                     except DomainError as error:  # refused by a rule: nothing of it written
                         save.error = error
         except Exception as error:
+            if not group:  # the writer could not be reached: each save tries alone, and says why
+                self._take_group(group)
             committing = bool(opened) and opened[0].writing
             if committing and isinstance(error, Unavailable) and not isinstance(error, Conflict):
                 # The connection broke during COMMIT: stored or not, nobody knows; say so to all.
