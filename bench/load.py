@@ -17,10 +17,13 @@ BATCH = 200
 
 
 def _requests(scenario: str, club_id: int, tag: str):
-    """Endless request bodies: saves alternate a new ExternalId and an update of the last one."""
+    """Endless request bodies: saves alternate a new ExternalId and an update of the last one;
+    ``new`` saves a new person each time (a Connector's first sync)."""
     n = 0
     while True:
-        if scenario == "save":
+        if scenario == "new":
+            yield wire.save_prospect(club_id, f"{tag}-{n}", "c0")
+        elif scenario == "save":
             if n % 2 == 0:
                 yield wire.save_prospect(club_id, f"{tag}-{n}", "c0")
             else:
@@ -34,7 +37,7 @@ def _requests(scenario: str, club_id: int, tag: str):
         n += 1
 
 
-ACTIONS = {"save": "SaveProspect", "batch": "SaveProspects", "staff": "GetStaffList"}
+ACTIONS = {"save": "SaveProspect", "new": "SaveProspect", "batch": "SaveProspects", "staff": "GetStaffList"}
 
 
 def _drive(args, index: int, start_at: float, stop_at: float, out: dict) -> None:

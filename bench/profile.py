@@ -27,6 +27,8 @@ from .seed import database, seed
 def _body(scenario: str, club_id: int, n: int) -> str:
     if scenario == "save":  # as the load: a new ExternalId, then an update of it
         return wire.save_prospect(club_id, f"p-{n // 2}", f"c{n}")
+    if scenario == "new":  # every save a new person, as in a Connector's first sync
+        return wire.save_prospect(club_id, f"n-{n}", "c0")
     if scenario == "batch":
         return wire.save_prospects(club_id, [(f"b{n}-{i}", "c0") for i in range(200)])
     return wire.get_staff_list(club_id)
@@ -45,7 +47,8 @@ def _call(app, body: bytes) -> None:
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engine", choices=["sqlite", "postgresql"], default="postgresql")
-    parser.add_argument("--scenario", choices=["save", "batch", "staff"], default="save")
+    parser.add_argument("--scenario", choices=["save", "new", "batch", "staff"], default="save",
+                        help="save: half new people, half updates; new: new people only")
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--sort", default="cumulative", help="pstats order: cumulative, tottime, ...")
     parser.add_argument("--lines", type=int, default=40)

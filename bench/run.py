@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 SCENARIOS = {  # name -> (records per request, what it is)
     "save": (1, "SaveProspect, half inserts, half updates"),
+    "new": (1, "SaveProspect of new people only (not run unless asked for)"),
     "batch": (200, "SaveProspects of 200, half inserts, half updates"),
     "staff": (200, "GetStaffList of 200 staff"),
 }
@@ -262,7 +263,7 @@ def main(argv=None) -> None:
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (gthread)")
     parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker")
     parser.add_argument("--engines", default="sqlite,postgresql")
-    parser.add_argument("--scenarios", default=",".join(SCENARIOS))
+    parser.add_argument("--scenarios", default="save,batch,staff", help=f"of {', '.join(SCENARIOS)}")
     parser.add_argument("--push-records", type=int, default=10_000, help="0 skips the client push")
     parser.add_argument("--push-engine", default="postgresql")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
