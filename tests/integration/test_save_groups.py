@@ -33,16 +33,18 @@ def database_url(tmp_path):
 class Admission:
     """As ``auth.Admission`` for a credential needing no bookkeeping: a nonce of its own.
     ``fail_first`` raises a lost race (``Conflict``) the first time, inside the group;
-    ``gate`` holds its save (and so its group) until set."""
+    ``gate`` holds its save (and so its group) until set; ``held`` is set once it waits there."""
 
     needs_unit_of_work = False
 
     def __init__(self, fail_first: bool = False, gate: threading.Event | None = None):
         self.key, self.calls, self.fail_first, self.gate = uuid.uuid4().hex, 0, fail_first, gate
+        self.held = threading.Event()
 
     def database_nonce(self):
         self.calls += 1
         if self.gate is not None:
+            self.held.set()
             self.gate.wait(10)
         if self.fail_first and self.calls == 1:
             raise Conflict("a concurrent save got in the way")
@@ -79,14 +81,16 @@ def test_a_group_commits_once_refuses_alone_and_reruns_alone_after_a_lost_race(
 
     good = {"FirstName": "Gina", "LastName": "Group"}
     with ThreadPoolExecutor(5) as pool:
-        first = pool.submit(save, "G0", good, Admission(gate=gate))  # busy until the next wait
-        while not groups._writing:
-            time.sleep(0.001)
+        held = Admission(gate=gate)
+        first = pool.submit(save, "G0", good, held)  # its group is written until the gate opens
+        assert held.held.wait(10)
         later = [pool.submit(save, "G1", good, Admission()),
                  pool.submit(save, "G2", {"FirstName": "NoLast"}, Admission()),   # refused by a rule
                  pool.submit(save, "G3", good, Admission(fail_first=lost_race)),
                  pool.submit(save, "G1", {**good, "City": "Rome"}, Admission())]
-        while len(groups._waiting) < len(later):
+        deadline = time.monotonic() + 10
+        while len(groups._waiting) < len(later):  # the next group, waiting for the first
+            assert time.monotonic() < deadline, "the later saves did not queue behind the first group"
             time.sleep(0.001)
         before = len(commits)
         gate.set()
