@@ -66,6 +66,9 @@ class _QuietHandler(WSGIRequestHandler):
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
+    # socketserver's default backlog is 5: 16 clients opening a connection per request overflow
+    # it, and the kernel then resets some connections (gunicorn, as deployed, listens with 2048).
+    request_queue_size = 128
 
 
 @contextmanager
