@@ -37,7 +37,8 @@ def _machine() -> dict[str, float]:
     return {"busy": user + nice + system + irq + softirq, "idle": idle + iowait, "steal": steal}
 
 
-def _groups(table, master_pid: int, load_pids: set[int]) -> dict[str, float]:
+def cpu_groups(table, master_pid: int, load_pids: set[int]) -> dict[str, float]:
+    """CPU seconds of the gunicorn master and its workers, of PostgreSQL, of the load processes."""
     groups = {"workers": 0.0, "database": 0.0, "load": 0.0}
     for pid, (parent, name, cpu) in table.items():
         if parent == master_pid or pid == master_pid:
@@ -54,25 +55,33 @@ class Census:
 
     def __init__(self, master_pid: int, load_pids: set[int], start_at: float, stop_at: float):
         self.master_pid, self.load_pids = master_pid, load_pids
-        self.snapshots: list[tuple[float, dict, dict]] = []
+        self.snapshots: list[Snapshot] = []
         self._thread = threading.Thread(target=self._run, args=(start_at, stop_at), daemon=True)
         self._thread.start()
 
     def _run(self, start_at: float, stop_at: float) -> None:
         for moment in (start_at, stop_at):
             time.sleep(max(0.0, moment - time.time()))
-            self.snapshots.append((time.monotonic(), _groups(_process_cpu(), self.master_pid, self.load_pids),
-                                   _machine()))
+            groups = cpu_groups(_process_cpu(), self.master_pid, self.load_pids)
+            self.snapshots.append((time.monotonic(), groups, _machine()))
 
     def per_request(self, requests: int) -> dict | None:
-        """CPU milliseconds per request of each group, and the machine's share of each use."""
+        """CPU milliseconds per request of each group, and the machine's cores busy, idle, stolen."""
         self._thread.join()
         if len(self.snapshots) < 2 or not requests:
             return None
-        (t0, groups0, machine0), (t1, groups1, machine1) = self.snapshots
-        seconds, cpus = t1 - t0, os.cpu_count() or 1
-        result = {f"{name}_ms": round((groups1[name] - groups0[name]) / requests * 1000, 3) for name in groups0}
-        for name in machine0:
-            result[f"machine_{name}_cores"] = round((machine1[name] - machine0[name]) / seconds, 2)
-        result["cores"] = cpus
-        return result
+        return cpu_per_request(self.snapshots[0], self.snapshots[1], requests, os.cpu_count() or 1)
+
+
+Snapshot = tuple[float, dict[str, float], dict[str, float]]  # (monotonic time, groups, machine)
+
+
+def cpu_per_request(first: Snapshot, last: Snapshot, requests: int, cpus: int) -> dict:
+    """What two snapshots say per request: each group's CPU in ms; the machine's use in cores."""
+    (t0, groups0, machine0), (t1, groups1, machine1) = first, last
+    seconds = t1 - t0
+    result = {f"{name}_ms": round((groups1[name] - groups0[name]) / requests * 1000, 3) for name in groups0}
+    for name in machine0:
+        result[f"machine_{name}_cores"] = round((machine1[name] - machine0[name]) / seconds, 2)
+    result["cores"] = cpus
+    return result
