@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 
+import psycopg
 import pytest
 from partner_service.adapters.driver_sql import DIALECTS
 from partner_service.adapters.orm import people, seen_nonces, user_type_history
@@ -331,3 +332,39 @@ def _wait_until_blocked(engine, seconds: float = 10.0) -> None:
                 return
             time.sleep(0.01)
     raise AssertionError("no save waited for the other transaction")
+
+
+def test_the_insert_that_finds_a_person_probes_the_index_even_under_a_generic_plan(engine, uow_factory, world):
+    """The one-statement insert looks the ExternalId up first: prepared (psycopg, after five runs)
+    and planned once for any parameters, that must stay a probe of the unique index."""
+    sent = []
+    opened = statement_rows(engine)
+
+    @contextmanager
+    def recorded():
+        with opened() as rows:
+            execute = rows._execute
+            rows._execute = lambda sql, parameters: sent.append((sql, parameters)) or execute(sql, parameters)
+            yield rows
+
+    saves = StatementSaves(recorded, uow_factory)
+    for n in range(300):
+        _save(saves, world, f"P{n}", {"FirstName": "Gen", "LastName": "Eric"})
+    sent.clear()
+    _save(saves, world, "P150", {"FirstName": "Gen", "LastName": "Eric"})  # found: unchanged
+    statement, parameters = sent[0]
+    assert "INSERT INTO people" in statement
+    with engine.connect() as connection:
+        driver = connection.connection.driver_connection
+        driver.execute("SET plan_cache_mode = force_generic_plan")
+        numbered = re.sub("%s", lambda _, n=iter(range(1, len(parameters) + 1)): f"${next(n)}", statement)
+        driver.execute(f"PREPARE found AS {numbered}")
+        cursor = psycopg.ClientCursor(driver)  # the parameters as literals: EXECUTE takes no placeholders
+        cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE found ({', '.join(['%s'] * len(parameters))})",
+                       parameters)
+        (plan,) = cursor.fetchone()[0]
+        connection.rollback()
+    nodes = list(_plan_nodes(plan["Plan"]))
+    assert [n["Node Type"] for n in nodes if n["Node Type"] == "Seq Scan"] == []
+    assert sum(n.get("Rows Removed by Filter", 0) for n in nodes) == 0
+    assert any(n.get("Index Name") == "uq_people_client_id_external_id" for n in nodes)
