@@ -24,6 +24,7 @@ from partner_service.adapters.people_statements import statement_rows
 from partner_service.domain.errors import SecurityRefused, Unavailable, ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.people import PersonChanges
+from partner_service.service_layer.planning import ATTEMPTS
 from partner_service.service_layer.statement_saves import StatementSaves
 from sqlalchemy import select, text, update
 
@@ -107,6 +108,39 @@ def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(e
     (stored,) = _rows(engine, people.c.city, people.c.zipcode, external_id="E1")
     assert (stored.city, stored.zipcode) == ("Bergen", "0150")  # both writers' changes kept
     assert admission.key in _nonces(engine)  # recorded once; the second read did not refuse it
+
+
+def test_a_person_changed_before_every_write_is_saved_under_the_row_lock_at_last(engine, uow_factory, world):
+    """Many clients converting one person at once: a save that loses every optimistic attempt
+    takes the row lock (a unit of work) instead of failing, its nonce recorded once."""
+    opened = statement_rows(engine)
+    _save(StatementSaves(opened, uow_factory), world, "K1", {"FirstName": "Kay", "LastName": "Keen"})
+    meddled = []
+
+    @contextmanager
+    def always_meddled():
+        """Another writer changes the person after each of this save's reads."""
+        with opened() as rows:
+            load = rows.load
+
+            def load_then_meddle(*args):
+                found = load(*args)
+                with engine.begin() as other:
+                    other.execute(update(people).where(people.c.external_id == "K1")
+                                  .values(zipcode=f"{len(meddled):04}"))
+                meddled.append(1)
+                return found
+            rows.load = load_then_meddle
+            yield rows
+
+    admission = Admission()
+    outcome = _save(StatementSaves(always_meddled, uow_factory), world, "K1", {"City": "Bergen"},
+                    admit=admission)
+    assert outcome.action is Action.UPDATED
+    assert len(meddled) == ATTEMPTS  # every optimistic attempt lost; then the row lock
+    (stored,) = _rows(engine, people.c.city, people.c.zipcode, external_id="K1")
+    assert (stored.city, stored.zipcode) == ("Bergen", f"{ATTEMPTS - 1:04}")  # both writers' changes
+    assert admission.key in _nonces(engine)
 
 
 def test_a_replayed_nonce_is_refused_and_nothing_is_stored(engine, uow_factory, world):

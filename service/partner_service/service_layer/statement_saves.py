@@ -6,9 +6,11 @@ the person's rows (or the insert that found them), then the write with the reque
 which only touches the row if it is still the version the plan was made from. A save whose
 row changed in between is planned again from what is stored then (its nonce, already
 recorded, is not inserted again), so two saves of one person never overwrite each other
-unseen, exactly as with the row lock of a transaction. On SQLite the same statements run in
-a transaction of the single writer, where nothing can change in between
-(``adapters.writer_rows``); ``save_groups`` commits the saves that arrive together in one.
+unseen, exactly as with the row lock of a transaction; one that keeps losing to other writers
+of the person takes that row lock at last (``people.save_person``) and waits its turn. On
+SQLite the same statements run in a transaction of the single writer, where nothing can
+change in between (``adapters.writer_rows``); ``save_groups`` commits the saves that arrive
+together in one.
 
 A person and their history row are written together or not at all. A replay writes nothing
 and is refused; a save refused by a rule, or one that writes nothing, has its nonce recorded
@@ -135,20 +137,22 @@ class StatementSaves:
                                       test=test, admit=admit)
         now = people.utcnow()
         nonce = admit.database_nonce() if admit is not None else None
-        for number in range(ATTEMPTS):
+        recorded = False
+        for _ in range(ATTEMPTS):
             opened: list = []
             try:
                 outcome = self._attempt(opened, nonce, principal, club_id, user_type, changes, test, now)
             except Conflict:  # a concurrent INSERT of the same ExternalId won
-                if number == ATTEMPTS - 1:
-                    raise
                 outcome = None
             if outcome is not None:
                 return outcome
             rows = opened[0] if opened else None
             if rows is not None and rows.nonce_kept_on_failure and rows.nonce_was_fresh:
-                nonce = None  # recorded for good by that load: not to be taken for its own replay
-        raise Conflict("The person kept changing while this save was planned; nothing was saved. Retry.")
+                nonce, recorded = None, True  # recorded for good: not to be taken for its own replay
+        # Still losing to other writers of this person (many clients at one person at once): take
+        # the row lock, as a unit of work does, so the save waits its turn instead of failing.
+        return people.save_person(self.uow_factory(), principal, club_id, user_type, changes, test=test,
+                                  admit=None if recorded else admit)
 
     def _attempt(self, opened: list, nonce: Nonce, *save) -> SaveOutcome | None:
         with opened_rows(self.open_rows, opened) as rows:
