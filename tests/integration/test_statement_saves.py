@@ -65,6 +65,22 @@ def _nonces(engine) -> set[str]:
     return {row.key for row in _rows(engine, seen_nonces.c.key)}
 
 
+def _replacing(opened, method: str, around):
+    """``opened`` whose rows' ``method`` is ``around(rows, original)``: to watch or meddle."""
+    @contextmanager
+    def replaced():
+        with opened() as rows:
+            setattr(rows, method, around(rows, getattr(rows, method)))
+            yield rows
+    return replaced
+
+
+def _recording(opened, sent: list):
+    """``opened`` whose rows append each (statement, parameters) they send to ``sent``."""
+    return _replacing(opened, "_execute", lambda _rows, execute: lambda sql, parameters: (
+        sent.append((sql, parameters)) or execute(sql, parameters)))
+
+
 def _save(saves, world, external_id, values, admit=None, **kwargs):
     return saves.save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
                       PersonChanges(values, external_id=external_id), admit=admit or Admission(), **kwargs)
@@ -84,24 +100,20 @@ def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(e
                                                              "City": "Oslo"})
     reads = []
 
-    @contextmanager
-    def meddled():
+    def meddling(_rows, original):
         """After this save's first read, another writer changes the person's Zipcode."""
-        with opened() as rows:
-            original = getattr(rows, read)
-
-            def read_then_meddle(*args):
-                answer = original(*args)
-                if not reads:
-                    with engine.begin() as other:
-                        other.execute(update(people).where(people.c.external_id == "E1").values(zipcode="0150"))
-                reads.append(zipcode_of(answer))
-                return answer
-            setattr(rows, read, read_then_meddle)
-            yield rows
+        def read_then_meddle(*args):
+            answer = original(*args)
+            if not reads:
+                with engine.begin() as other:
+                    other.execute(update(people).where(people.c.external_id == "E1").values(zipcode="0150"))
+            reads.append(zipcode_of(answer))
+            return answer
+        return read_then_meddle
 
     admission = Admission()
-    outcome = _save(StatementSaves(meddled, uow_factory), world, "E1", values, admit=admission)
+    outcome = _save(StatementSaves(_replacing(opened, read, meddling), uow_factory), world, "E1", values,
+                    admit=admission)
 
     assert outcome.action is Action.UPDATED
     assert reads == [None, "0150"]  # read twice: the first plan was made from a row that changed
@@ -117,25 +129,20 @@ def test_a_person_changed_before_every_write_is_saved_under_the_row_lock_at_last
     _save(StatementSaves(opened, uow_factory), world, "K1", {"FirstName": "Kay", "LastName": "Keen"})
     meddled = []
 
-    @contextmanager
-    def always_meddled():
+    def always_meddling(_rows, load):
         """Another writer changes the person after each of this save's reads."""
-        with opened() as rows:
-            load = rows.load
-
-            def load_then_meddle(*args):
-                found = load(*args)
-                with engine.begin() as other:
-                    other.execute(update(people).where(people.c.external_id == "K1")
-                                  .values(zipcode=f"{len(meddled):04}"))
-                meddled.append(1)
-                return found
-            rows.load = load_then_meddle
-            yield rows
+        def load_then_meddle(*args):
+            found = load(*args)
+            with engine.begin() as other:
+                other.execute(update(people).where(people.c.external_id == "K1")
+                              .values(zipcode=f"{len(meddled):04}"))
+            meddled.append(1)
+            return found
+        return load_then_meddle
 
     admission = Admission()
-    outcome = _save(StatementSaves(always_meddled, uow_factory), world, "K1", {"City": "Bergen"},
-                    admit=admission)
+    outcome = _save(StatementSaves(_replacing(opened, "load", always_meddling), uow_factory), world, "K1",
+                    {"City": "Bergen"}, admit=admission)
     assert outcome.action is Action.UPDATED
     assert len(meddled) == ATTEMPTS  # every optimistic attempt lost; then the row lock
     (stored,) = _rows(engine, people.c.city, people.c.zipcode, external_id="K1")
@@ -229,22 +236,18 @@ def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(en
     opened = statement_rows(engine)
     sent = []
 
-    @contextmanager
-    def cut():
-        with opened() as rows:
-            original = getattr(rows, write)
-
-            def cut_then_write(*args):
-                pid = rows.connection.driver_connection.info.backend_pid
-                with engine.connect() as other:
-                    other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-                sent.append(write)
-                return original(*args)
-            setattr(rows, write, cut_then_write)
-            yield rows
+    def cutting(rows, original):
+        def cut_then_write(*args):
+            pid = rows.connection.driver_connection.info.backend_pid
+            with engine.connect() as other:
+                other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+            sent.append(write)
+            return original(*args)
+        return cut_then_write
 
     with pytest.raises(Unavailable) as unavailable:
-        _save(StatementSaves(cut, uow_factory), world, external_id, {"FirstName": "Una", "LastName": "Cut"})
+        _save(StatementSaves(_replacing(opened, write, cutting), uow_factory), world, external_id,
+              {"FirstName": "Una", "LastName": "Cut"})
     assert sent == [write]
     assert "may or may not be stored" in str(unavailable.value)
     # The pool let go of the dead connection: the next save works.
@@ -284,24 +287,9 @@ def test_a_person_is_found_by_index_even_under_a_generic_plan(engine, uow_factor
     assert plan["Plan"]["Actual Rows"] == by_id + by_external_id  # G150 by ID, G151 by ExternalId
 
 
-def _counting(opened, executed: list):
-    """``opened`` whose rows append each statement they send to ``executed``."""
-    @contextmanager
-    def counted():
-        with opened() as rows:
-            execute = rows._execute
-
-            def count(sql, parameters):
-                executed.append(sql)
-                return execute(sql, parameters)
-            rows._execute = count
-            yield rows
-    return counted
-
-
 def test_a_new_person_is_one_statement_and_a_known_one_two_drawing_no_id(engine, uow_factory, world):
-    executed: list[str] = []
-    saves = StatementSaves(_counting(statement_rows(engine), executed), uow_factory)
+    executed: list[tuple] = []
+    saves = StatementSaves(_recording(statement_rows(engine), executed), uow_factory)
     values = {"FirstName": "Nina", "LastName": "New", "City": "Oslo"}
     _save(saves, world, "N0", values)  # the process's first: reads the club, purges old nonces
     executed.clear()
@@ -331,14 +319,9 @@ def test_an_external_id_inserted_while_the_insert_waits_becomes_an_update(engine
     other.execute(people.insert().values(client_id=world.acme.client_id, club_id=world.acme_club_ids[0],
                                          user_type=UserType.PROSPECT, external_id="W1", first_name="Rita",
                                          last_name="Race", city="Oslo", inserted_at=now, updated_at=now))
-    opened, answers = statement_rows(engine), []
-
-    @contextmanager
-    def watched():
-        with opened() as rows:
-            insert = rows.insert_unless_found
-            rows.insert_unless_found = lambda *args: answers.append(insert(*args)) or answers[-1]
-            yield rows
+    answers = []
+    watched = _replacing(statement_rows(engine), "insert_unless_found",
+                         lambda _rows, insert: lambda *args: answers.append(insert(*args)) or answers[-1])
 
     admission = Admission()
     with ThreadPoolExecutor(1) as pool:
@@ -372,16 +355,7 @@ def test_the_insert_that_finds_a_person_probes_the_index_even_under_a_generic_pl
     """The one-statement insert looks the ExternalId up first: prepared (psycopg, after five runs)
     and planned once for any parameters, that must stay a probe of the unique index."""
     sent = []
-    opened = statement_rows(engine)
-
-    @contextmanager
-    def recorded():
-        with opened() as rows:
-            execute = rows._execute
-            rows._execute = lambda sql, parameters: sent.append((sql, parameters)) or execute(sql, parameters)
-            yield rows
-
-    saves = StatementSaves(recorded, uow_factory)
+    saves = StatementSaves(_recording(statement_rows(engine), sent), uow_factory)
     for n in range(300):
         _save(saves, world, f"P{n}", {"FirstName": "Gen", "LastName": "Eric"})
     sent.clear()
