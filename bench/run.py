@@ -23,6 +23,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from tempfile import TemporaryDirectory
 
+import psycopg
+from sqlalchemy.engine import make_url
+
 from . import push, wire
 from .census import Census
 from .seed import database, seed
@@ -194,16 +197,12 @@ def bench_floor(workdir: Path, options, results: dict, info: dict) -> None:
     """The canned reply after one or two durable PostgreSQL statements per request
     (``apps.floor_app``), for single saves: what the stack allows before any of our work."""
     replies = workdir / "replies.json"
-    with database("postgresql", workdir) as url:
-        from sqlalchemy import create_engine, text  # the bench's own table, in a database of its own
-
-        engine = create_engine(url)
-        with engine.begin() as connection:
-            connection.execute(text("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, key text UNIQUE)"))
-        engine.dispose()
-        psycopg_url = url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with database("postgresql", workdir) as url:  # a database of its own, with one table
+        conninfo = make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+        with psycopg.connect(conninfo, autocommit=True) as connection:
+            connection.execute("CREATE TABLE bench_floor (id bigserial PRIMARY KEY, key text UNIQUE)")
         for label, statements in FLOORS.items():
-            env = {"BENCH_CANNED_REPLIES": str(replies), "BENCH_FLOOR_URL": psycopg_url,
+            env = {"BENCH_CANNED_REPLIES": str(replies), "BENCH_FLOOR_URL": conninfo,
                    "BENCH_FLOOR_STATEMENTS": str(statements)}
             with gunicorn("bench.apps:floor_app()", env, options, workdir / "floor.log") as (port, master):
                 results["save"][label] = drive(port, "save", info, options, "floor", master.pid)
