@@ -11,7 +11,10 @@ import threading
 from datetime import datetime
 
 import pytest
+from partner_service.adapters import migrate
+from partner_service.adapters.db import make_engine
 from partner_service.adapters.orm import people, user_type_history
+from partner_service.adapters.people_rows import PeopleRows
 from partner_service.domain.errors import DomainError
 from partner_service.domain.fields import PROSPECT_FIELDS, Action, UserType
 from partner_service.domain.model import Principal
@@ -19,7 +22,11 @@ from partner_service.domain.people import PersonChanges
 from partner_service.service_layer import lead_sources, tenants
 from partner_service.service_layer import people as people_service
 from partner_service.service_layer.planning import failed as _failed
-from sqlalchemy import event, func, select
+from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
+from sqlalchemy import event, func, select, text
+from sqlalchemy.orm import Session
+
+from ..support import postgres_database
 
 OLD = datetime(2026, 1, 1, 12, 0, 0)
 NEWER = datetime(2026, 2, 1, 12, 0, 0)
@@ -239,3 +246,38 @@ def test_racing_batches_leave_the_newest_modified_date_stored(engine, uow_factor
                                                 .where(people.c.id == int(ids["p1"]))).one()
         assert (city, modified) == ("city-7", datetime(2026, 3, 1, 12, 7))
     assert set(answers) <= {Action.UPDATED, Action.STALE, Action.UNCHANGED} and len(answers) == 24
+
+
+
+@pytest.fixture
+def one_connection():
+    """PostgreSQL with a pool of one connection: what one statement did, the next one sees."""
+    with postgres_database() as url:
+        engine = make_engine(url, pool_size=1)
+        migrate.upgrade(engine)
+        yield engine
+        engine.dispose()
+
+
+def test_a_batch_plans_its_lookup_for_its_records_and_leaves_the_planner_alone_otherwise(one_connection):
+    """PostgreSQL. psycopg prepares a statement run five times, and PostgreSQL may then plan it
+    once for any parameters: a generic plan of the batch lookup (``external_id = ANY($2)``)
+    walks every person of the tenant. So the lookup is never prepared. Forcing custom plans on
+    the whole transaction instead, as batches once did, re-planned each foreign-key check of
+    their COPYs, row by row: about two thirds of PostgreSQL's CPU for a batch of new people."""
+    sessions = session_factory(one_connection)
+    ids = _seed(lambda: SqlAlchemyUnitOfWork(sessions), "planned")
+    for batch in range(8):  # past psycopg's prepare threshold
+        records = [PersonChanges({"FirstName": "Pat", "LastName": "Plan"}, external_id=f"plan-{batch}-{n}")
+                   for n in range(20)]
+        outcomes = _batch(lambda: SqlAlchemyUnitOfWork(sessions), ids, UserType.PROSPECT, records)
+        assert {o.action for o in outcomes} == {Action.INSERTED}
+    with Session(one_connection) as session:
+        rows = PeopleRows(session)
+        rows.begin_batch(ids["principal"].client_id, ["plan-0-1", "plan-9-9"])
+        found = rows.load(ids["principal"].client_id, [], ["plan-0-1", "plan-7-19", "plan-9-9"])
+        mode = session.execute(select(func.current_setting("plan_cache_mode"))).scalar()
+        prepared = session.execute(text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert [p["external_id"] for p in found] == ["plan-0-1", "plan-7-19"]
+    assert mode == "auto"
+    assert prepared and not [s for s in prepared if "ANY" in s and "FROM people" in s], prepared

@@ -86,19 +86,23 @@ class DriverSql:
     def insert_history_with(self, run, person_id: int, from_type, to_type, changed_at: datetime) -> None:
         run(self.insert_history, (person_id, *map(self.value, (from_type, to_type, changed_at))))
 
-    def execute(self, connection, sql: str, parameters):
+    def execute(self, connection, sql: str, parameters, prepare: bool | None = None):
         """Run on the DBAPI connection under ``connection`` (SQLAlchemy's); a driver error comes
         out as SQLAlchemy's own (IntegrityError, OperationalError, ...) and a lost connection is
-        invalidated, exactly as if SQLAlchemy had run the statement."""
+        invalidated, exactly as if SQLAlchemy had run the statement. ``prepare=False``
+        (PostgreSQL): never a prepared statement, so planned for its parameters each time."""
         return self.execute_pooled(connection.dialect, connection.connection, sql, parameters,
-                                   connection.invalidate)
+                                   connection.invalidate, prepare)
 
     @staticmethod
-    def execute_pooled(dialect, pooled, sql: str, parameters, invalidate=None):
+    def execute_pooled(dialect, pooled, sql: str, parameters, invalidate=None, prepare: bool | None = None):
         """As ``execute``, on a pool's connection (``Engine.raw_connection()``)."""
         try:
             cursor = pooled.driver_connection.cursor()
-            cursor.execute(sql, parameters)
+            if prepare is None:
+                cursor.execute(sql, parameters)
+            else:
+                cursor.execute(sql, parameters, prepare=prepare)
             return cursor
         except dialect.loaded_dbapi.Error as error:
             lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
@@ -129,6 +133,29 @@ class DriverSql:
             return self._text(f"SELECT {names} FROM people WHERE id IN "  # noqa: S608
                               f"(SELECT id FROM ({both}) AS found) ORDER BY id{lock}")
         return self._text(f"{by}{'id' if by_id else 'external_id'} = %s{lock}")
+
+    def batch_lookup(self, client_id: int, ids: list[int], external_ids: list[str]) -> tuple[str, tuple]:
+        """PostgreSQL: a batch's SELECT of the client's people with any of these IDs or
+        ExternalIds (one array parameter each, not 200 placeholders), locked FOR UPDATE in ID
+        order: between this read and the writes no other save may change a row (Stale and
+        Unchanged are decided on what was read), and two batches lock their common rows in
+        the same order.
+
+        Run it with ``prepare=False``: a generic plan for ``external_id = ANY($2)``, made while
+        the table was small, filters all of the tenant's rows (89 ms instead of 5 ms at 20,000
+        people). Forcing custom plans for the whole transaction instead (as before) also
+        re-planned every foreign-key check of the batch's COPYs, row by row: about two thirds
+        of PostgreSQL's CPU for a batch of 200 new people.
+        """
+        matches, parameters = [], [client_id]
+        if ids:
+            matches.append("id = ANY(%s)")
+            parameters.append(ids)
+        if external_ids:
+            matches.append("external_id = ANY(%s)")
+            parameters.append(external_ids)
+        return (f"SELECT {', '.join(self.people_columns)} FROM people "  # noqa: S608
+                f"WHERE client_id = %s AND ({' OR '.join(matches)}) ORDER BY id FOR UPDATE", tuple(parameters))
 
     @staticmethod
     def lookup_parameters(client_id: int, person_id: int | None, external_id: str | None) -> tuple:

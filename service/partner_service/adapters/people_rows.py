@@ -14,9 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from enum import Enum
 
-from sqlalchemy import BigInteger, String, Table, any_, bindparam, func, insert, or_, select, text, update
 from sqlalchemy import Enum as SqlEnum
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
 from .driver_sql import DIALECTS, DriverSql
@@ -25,11 +24,7 @@ from .orm import lead_sources, people, staff, user_type_history
 PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name != "id")
 REFERENCE_TABLES: dict[str, Table] = {"staff": staff, "lead_sources": lead_sources}
 # unnest keeps the array's (sorted) order, so the locks are taken in that order.
-# force_custom_plan, for this transaction: psycopg prepares a statement run five times and
-# PostgreSQL then plans it once for any parameters; for `external_id = ANY($2)` that generic
-# plan filters all of the tenant's rows (89 ms instead of 5 ms with 20,000 people).
-_BEGIN_BATCH = text("SELECT set_config('plan_cache_mode', 'force_custom_plan', true), "
-                    "count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
+_BEGIN_BATCH = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
 _SET_PREFIX = "set_"  # bind names must differ from column names in UPDATE ... SET
 # Below this many rows a plain INSERT costs less than setting up a COPY.
 _COPY_FROM_ROWS = 8
@@ -77,7 +72,6 @@ class PeopleRows:
     def load(self, client_id: int, ids: Iterable[int], external_ids: Iterable[str]) -> list[dict]:
         """Every row of the client with one of these IDs or ExternalIds, in one SELECT ... FOR UPDATE."""
         ids, external_ids = sorted(set(ids)), sorted(set(external_ids))
-        matches = []
         if len(ids) <= 1 and len(external_ids) <= 1:
             # One record (every single save): plain equalities, which any plan serves by index,
             # in a statement built once (building and keying it cost more than running it).
@@ -89,35 +83,23 @@ class PeopleRows:
                                  sql.lookup_parameters(client_id, person_id, external_id))
             return [sql.person(row) for row in cursor.fetchall()]
         if self.connection().dialect.name == "postgresql":
-            # One array parameter, not 200: PostgreSQL probes the (client_id, external_id)
-            # index for it even before its statistics catch up with a fast-growing table,
-            # and psycopg caches the statement instead of re-parsing 200 placeholders.
-            if ids:
-                matches.append(people.c.id == any_(bindparam("ids", ids, type_=ARRAY(BigInteger))))
-            if external_ids:
-                matches.append(people.c.external_id == any_(bindparam("external_ids", external_ids,
-                                                                      type_=ARRAY(String))))
-        else:
-            if ids:
-                matches.append(people.c.id.in_(ids))
-            if external_ids:
-                matches.append(people.c.external_id.in_(external_ids))
-        if not matches:
-            return []
-        # Locked until commit, in ID order (PostgreSQL; SQLite has one writer): between this
-        # read and the writes no other save may change a row (Stale and Unchanged are decided
-        # on what was read), and two batches lock their common rows in the same order.
-        query = (select(people).where(people.c.client_id == client_id, or_(*matches))
-                 .order_by(people.c.id).with_for_update())
+            connection, sql = self._driver()
+            statement, parameters = sql.batch_lookup(client_id, ids, external_ids)
+            cursor = sql.execute(connection, statement, parameters, prepare=False)
+            return [sql.person(row) for row in cursor.fetchall()]
+        matches = [column.in_(values) for column, values in
+                   ((people.c.id, ids), (people.c.external_id, external_ids)) if values]
+        # SQLite has one writer: nothing can change a row between this read and the writes.
+        query = select(people).where(people.c.client_id == client_id, or_(*matches)).order_by(people.c.id)
         return [dict(row) for row in self._execute(query).mappings()]
 
     def begin_batch(self, client_id: int, external_ids: Iterable[str]) -> None:
-        """Before the batch's lookup: plan its statements for their actual parameters, and make
-        batches that share a new ExternalId wait for each other instead of colliding.
+        """Before the batch's lookup: make batches that share a new ExternalId wait for each
+        other instead of colliding.
 
         PostgreSQL: a transaction-scoped advisory lock per (client, ExternalId), taken in one
-        sorted order so two batches cannot deadlock. SQLite needs neither: its transactions
-        begin IMMEDIATE, one writer at a time, and it has no generic plans.
+        sorted order so two batches cannot deadlock. SQLite needs none: its transactions
+        begin IMMEDIATE, one writer at a time.
         """
         if self.connection().dialect.name != "postgresql":
             return
