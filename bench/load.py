@@ -16,7 +16,7 @@ from . import wire
 BATCH = 200
 
 
-def _requests(scenario: str, club_id: int, tag: str):
+def request_bodies(scenario: str, club_id: int, tag: str):
     """Endless request bodies: saves alternate a new ExternalId and an update of the last one;
     ``new`` saves a new person each time (a Connector's first sync)."""
     n = 0
@@ -43,7 +43,7 @@ ACTIONS = {"save": "SaveProspect", "new": "SaveProspect", "batch": "SaveProspect
 def _drive(args, index: int, start_at: float, stop_at: float, out: dict) -> None:
     connection = wire.Connection(args.host, args.port)
     latencies, errors, first_error = [], 0, None
-    bodies = _requests(args.scenario, args.club, f"{args.tag}-{index}")
+    bodies = request_bodies(args.scenario, args.club, f"{args.tag}-{index}")
     while True:
         body = wire.envelope(wire.security_header(args.username, args.password), next(bodies))
         began = time.perf_counter()

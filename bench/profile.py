@@ -21,17 +21,8 @@ from partner_service.app import create_app
 from partner_service.config import Settings
 
 from . import wire
+from .load import request_bodies
 from .seed import database, seed
-
-
-def _body(scenario: str, club_id: int, n: int) -> str:
-    if scenario == "save":  # as the load: a new ExternalId, then an update of it
-        return wire.save_prospect(club_id, f"p-{n // 2}", f"c{n}")
-    if scenario == "new":  # every save a new person, as in a Connector's first sync
-        return wire.save_prospect(club_id, f"n-{n}", "c0")
-    if scenario == "batch":
-        return wire.save_prospects(club_id, [(f"b{n}-{i}", "c0") for i in range(200)])
-    return wire.get_staff_list(club_id)
 
 
 def _call(app, body: bytes) -> None:
@@ -59,9 +50,11 @@ def main(argv=None) -> None:
         settings = Settings.from_env({**info["env"], "PARTNER_DATABASE_URL": url, "PARTNER_DATA_DIR": tmp})
         app = create_app(settings)
         try:
-            def send(n: int) -> None:
+            bodies = request_bodies(options.scenario, info["club_id"], "profile")  # the load's own
+
+            def send(_n: int) -> None:
                 header = wire.security_header(info["username"], info["password"])
-                _call(app, wire.envelope(header, _body(options.scenario, info["club_id"], n)))
+                _call(app, wire.envelope(header, next(bodies)))
 
             for n in range(4):  # warm: schema, statement caches, pool
                 send(n)
