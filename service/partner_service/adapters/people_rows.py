@@ -170,13 +170,18 @@ class PeopleRows:
             self._execute(update(people).where(people.c.id.in_(ids)).values(external_id=None))
 
     def update(self, changes: dict[int, dict]) -> None:
-        """Write changed columns by row ID: one executemany per distinct set of columns."""
+        """Write changed columns by row ID: one statement (PostgreSQL) or executemany (SQLite)
+        per distinct set of columns. Every row was locked by ``load`` or inserted here."""
         if len(changes) == 1:
             sql, run = self._one_row()
             sql.update_person_with(run, *next(iter(changes.items())))
             return
+        if self.connection().dialect.name == "postgresql":
+            sql, run = self._one_row()
+            sql.update_people_with(run, changes)
+            return
         groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
-        for row_id in sorted(changes):  # a stable lock order between concurrent batches
+        for row_id in sorted(changes):
             values = changes[row_id]
             columns = tuple(sorted(values))
             groups[columns].append({"row_id": row_id,

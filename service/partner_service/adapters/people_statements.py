@@ -38,12 +38,10 @@ from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 
 from sqlalchemy import exc
-from sqlalchemy.dialects import postgresql
 
 from ..domain.fields import UserType
 from .credential_store import NonceCache
-from .driver_sql import DIALECTS
-from .orm import people, seen_nonces, user_type_history
+from .driver_sql import DIALECTS, PG_TYPES
 from .repository import known_club
 
 _SQL = DIALECTS["postgresql"]
@@ -52,13 +50,11 @@ _TAKE_OVER = ("ON CONFLICT (key) DO UPDATE SET expires_at = EXCLUDED.expires_at 
               "WHERE seen_nonces.expires_at <= %s RETURNING 1)")
 _NONCE = f"WITH n AS (INSERT INTO seen_nonces (key, expires_at) VALUES (%s, %s) {_TAKE_OVER}"  # noqa: S608
 _FRESH = "EXISTS (SELECT FROM n)"
-_TYPES = {c.name: c.type.compile(dialect=postgresql.dialect())
-          for table in (people, user_type_history, seen_nonces) for c in table.columns}
 
 
 def _cast(columns) -> str:
     """Typed placeholders: an INSERT ... SELECT does not type its parameters by the columns."""
-    return ", ".join(f"CAST(%s AS {_TYPES[c]})" for c in columns)
+    return ", ".join(f"CAST(%s AS {PG_TYPES[c]})" for c in columns)
 
 
 def _with_history(rows_cte: str) -> str:
