@@ -1,8 +1,9 @@
 """Set-based reads and writes of people rows, for batch saves.
 
 A batch of up to 200 records costs a handful of statements here instead of a round trip
-per record: one SELECT ... IN for the rows, one per referenced table, one multi-row
-INSERT ... RETURNING, one executemany UPDATE per set of changed columns, one history INSERT.
+per record: one SELECT for the rows (locked, on PostgreSQL), one per referenced table, the
+new IDs, one insert of the new people and one of their history rows (COPY on PostgreSQL), one
+UPDATE per set of changed columns (an executemany on SQLite).
 Rows travel as plain dicts keyed by column name; no ORM identity map is involved.
 """
 
