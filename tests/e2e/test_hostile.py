@@ -3,6 +3,7 @@ never an HTML page, a hang or the request echoed back, and nothing of it is stor
 
 from __future__ import annotations
 
+import threading
 import time
 
 from partner_service.domain.fields import DATE, DATETIME, ENUM, PROSPECT_FIELDS
@@ -109,3 +110,28 @@ def test_every_field_refuses_a_bad_value_by_name_and_stores_nothing(live_url, wo
                 wrong[f"{spec.wire}={value[:12]}"] = (reply.fault_code, reply.text("Field"), reply.fault_string)
     assert wrong == {}
     assert people_count(uow_factory) == 0
+
+
+def test_bad_values_sent_at_once_by_many_clients_each_get_their_own_field(live_url, world):
+    """The schema check runs in many threads at once: each answer names its own request's field
+    (lxml's schema object keeps one error log, which concurrent checks would share)."""
+    club, cases = world.acme_club_ids[0], []
+    for spec in PROSPECT_FIELDS:
+        for value in _invalid_values(spec)[:1]:
+            fields = {"FirstName": "Ann", "LastName": "Lee", spec.wire: value}
+            cases.append((spec.wire, envelope(save_xml("SaveProspect", club, "Prospect", fields))))
+    wrong: list = []
+
+    def client(offset: int) -> None:
+        for n in range(3 * len(cases)):
+            field, body = cases[(offset + n) % len(cases)]
+            reply = post(live_url, body)
+            if (reply.fault_code, reply.text("Field")) != ("Client.Validation", field):
+                wrong.append((field, reply.fault_code, reply.text("Field"), reply.fault_string))
+
+    clients = [threading.Thread(target=client, args=(offset,)) for offset in range(8)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join()
+    assert wrong == []

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -151,6 +152,9 @@ class PartnerSoap11(FastComplexXml, Soap11):
         super().__init__(validator="lxml", **kwargs)
         self._authenticate = authenticate
         self.declared_names: frozenset[str] = frozenset()
+        # lxml's schema object has one error log, cleared and filled by every check: checks in
+        # two threads at once read each other's errors (another request's field, or none).
+        self._schema_check = threading.Lock()
 
     def set_app(self, value):
         super().set_app(value)
@@ -178,8 +182,12 @@ class PartnerSoap11(FastComplexXml, Soap11):
 
     def validate_body(self, ctx, message):
         schema = self.validation_schema
-        if schema is not None and not schema.validate(ctx.in_body_doc):
-            error = schema.error_log.last_error
+        if schema is None:
+            error = None
+        else:
+            with self._schema_check:
+                error = None if schema.validate(ctx.in_body_doc) else schema.error_log.last_error
+        if error is not None:
             field = self.field_name(_path_name(error.path))
             if field == "Body":
                 raise validation_fault(field, "The Body holds an element the schema does not "
