@@ -80,11 +80,13 @@ class Reply:
         root = self._root()
         return None if root is None else root.findtext(f".//{{{SOAP11_ENV}}}Fault/faultstring")
 
-    def results(self) -> list[tuple[str | None, str | None]]:
-        """``(Id, Action)`` of every SaveResult of the answer, in order (a batch answers several)."""
+    def results(self) -> list[tuple[str | None, str | None, str | None]]:
+        """``(Id, Action, error code)`` of every SaveResult of the answer, in order (a batch
+        answers several)."""
         root = self._root()
         found = [] if root is None else root.iterfind(f".//{{{TNS}}}SaveResult")
-        return [(r.findtext(f"{{{TNS}}}Id"), r.findtext(f"{{{TNS}}}Action")) for r in found]
+        return [tuple(r.findtext(f"{{{TNS}}}{path}") for path in ("Id", "Action", f"Error/{{{TNS}}}Code"))
+                for r in found]
 
     def text(self, local_name: str) -> str | None:
         """The first ``tns:<local_name>`` of the answer (a field of the fault detail or the result)."""
@@ -127,11 +129,20 @@ def save_xml(operation: str, club_id: int | str, record: str, fields: dict[str, 
             f"</p:{operation}>")
 
 
+def batch_xml(operation: str, club_id: int | str, record: str, records: list[dict[str, str]]) -> str:
+    """The batch of the single-save ``operation`` (SaveProspect -> SaveProspects of Prospects;
+    an ExMembers batch holds Member elements, its type being the members' batch)."""
+    item = "Member" if record == "ExMember" else record
+    items = "".join(f"<p:{item}>{person_xml(fields)}</p:{item}>" for fields in records)
+    return f"<p:{operation}s><p:ClubId>{club_id}</p:ClubId><p:{record}s>{items}</p:{record}s></p:{operation}s>"
+
+
 @dataclass
 class Tally:
     """What a load run sent and was answered, shared by its threads."""
 
     sent: int = 0
+    records: int = 0  # the records of the requests sent (a batch holds several)
     faults: Counter = field(default_factory=Counter)
     transport_errors: int = 0
     # ExternalId -> every Id an acknowledged save of it answered.
@@ -139,7 +150,7 @@ class Tally:
     # ExternalIds whose save was answered with a fault or no answer at all (retry candidates).
     unanswered: set[str] = field(default_factory=set)
     non_soap_answers: int = 0
-    # Answers that acknowledged a save (several may name the same ExternalId and Id).
+    # Records whose save was acknowledged (several may name the same ExternalId and Id).
     acknowledged_answers: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -149,22 +160,33 @@ class Tally:
         return sum(len(ids) for ids in self.acknowledged.values())
 
     def record(self, external_id: str, reply: Reply | None) -> None:
+        self.record_batch([external_id], reply)
+
+    def record_batch(self, external_ids: list[str], reply: Reply | None) -> None:
+        """One request saving these ExternalIds in order (one for a single save). A batch's
+        record that failed alone counts as a fault of its own code, its ExternalId unanswered."""
         with self.lock:
             self.sent += 1
+            self.records += len(external_ids)
             if reply is None:
                 self.transport_errors += 1
-                self.unanswered.add(external_id)
+                self.unanswered.update(external_ids)
                 return
             if not reply.is_soap_envelope:
                 self.non_soap_answers += 1
             code = reply.fault_code
-            person_id = reply.text("Id")
-            if code is None and reply.status == 200 and person_id:
-                self.acknowledged_answers += 1
-                self.acknowledged.setdefault(external_id, set()).add(person_id)
-            else:
+            results = reply.results() if code is None and reply.status == 200 else []
+            if len(results) != len(external_ids):
                 self.faults[code or f"HTTP {reply.status}"] += 1
-                self.unanswered.add(external_id)
+                self.unanswered.update(external_ids)
+                return
+            for external_id, (person_id, action, error) in zip(external_ids, results, strict=True):
+                if person_id and action != "Failed":
+                    self.acknowledged_answers += 1
+                    self.acknowledged.setdefault(external_id, set()).add(person_id)
+                else:
+                    self.faults[f"{error or action} (one record)"] += 1
+                    self.unanswered.add(external_id)
 
 
 def save_person(base_url: str, club_id: int, external_id: str, rng: random.Random,
@@ -175,11 +197,21 @@ def save_person(base_url: str, club_id: int, external_id: str, rng: random.Rando
     return post(base_url, envelope(save_xml(operation, club_id, record, fields), username), timeout=timeout)
 
 
+def save_people(base_url: str, club_id: int, external_ids: list[str], rng: random.Random,
+                username: str = "acme", timeout: float = 30) -> Reply:
+    """One batch of prospects, members or ex-members keyed on ``external_ids``, in that order."""
+    operation, record = rng.choice(PERSON_OPERATIONS)
+    records = [{"ExternalId": e, "FirstName": f"First{rng.randrange(1000)}", "LastName": "Batch"}
+               for e in external_ids]
+    return post(base_url, envelope(batch_xml(operation, club_id, record, records), username), timeout=timeout)
+
+
 def run_load(base_url: str, club_id: int, external_ids: list[str] | None, threads: int = 16,
              per_thread: int = 50, seed: int = 0, tally: Tally | None = None,
-             stop: threading.Event | None = None) -> Tally:
-    """``threads`` clients, each sending ``per_thread`` saves (or until ``stop``) of ExternalIds
-    drawn from the list; with no list, every save has an ExternalId of its own."""
+             stop: threading.Event | None = None, batches: float = 0.0) -> Tally:
+    """``threads`` clients, each sending ``per_thread`` requests (or until ``stop``) saving
+    ExternalIds drawn from the list; with no list, every save has an ExternalId of its own.
+    A share ``batches`` of the requests are batches of 2 to 8 records, the rest single saves."""
     tally = tally or Tally()
 
     def client(number: int) -> None:
@@ -187,12 +219,17 @@ def run_load(base_url: str, club_id: int, external_ids: list[str] | None, thread
         for n in range(per_thread):
             if stop is not None and stop.is_set():
                 return
-            external_id = rng.choice(external_ids) if external_ids else f"U{seed}-{number}-{n}"
+            size = rng.randint(2, 8) if batches and rng.random() < batches else 1
+            chosen = [rng.choice(external_ids) if external_ids else f"U{seed}-{number}-{n}-{i}"
+                      for i in range(size)]
             try:
-                reply = save_person(base_url, club_id, external_id, rng)
+                if size == 1:
+                    reply = save_person(base_url, club_id, chosen[0], rng)
+                else:
+                    reply = save_people(base_url, club_id, chosen, rng)
             except (OSError, http.client.HTTPException):  # no answer: a dropped connection
                 reply = None
-            tally.record(external_id, reply)
+            tally.record_batch(chosen, reply)
 
     workers = [threading.Thread(target=client, args=(n,)) for n in range(threads)]
     for worker in workers:
@@ -257,5 +294,6 @@ def acme_on_postgresql(clubs: int = 1):
             engine.dispose()
 
 
-__all__ = ["MARKER", "PERSON_OPERATIONS", "Reply", "StoreCheck", "Tally", "acme_on_postgresql", "check_store",
-           "envelope", "person_xml", "post", "run_load", "save_person", "save_xml"]
+__all__ = ["MARKER", "PERSON_OPERATIONS", "Reply", "StoreCheck", "Tally", "acme_on_postgresql", "batch_xml",
+           "check_store", "envelope", "person_xml", "post", "run_load", "save_people", "save_person",
+           "save_xml"]

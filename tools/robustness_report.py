@@ -57,10 +57,11 @@ def hostile_phase(url: str, club_id: int, max_body: int) -> tuple[Tally, list[st
     return tally, wrong
 
 
-def _under_load(url: str, club_id: int, seed: int, events) -> Tally:
-    """Unique-ExternalId saves from ``LOAD_THREADS`` clients while ``events`` (a callable) runs."""
+def _under_load(url: str, club_id: int, seed: int, batches: float, events) -> Tally:
+    """Unique-ExternalId saves (single and ``batches`` of them in batches) from ``LOAD_THREADS``
+    clients while ``events`` (a callable) runs."""
     stop, tally = threading.Event(), Tally()
-    options = dict(threads=LOAD_THREADS, per_thread=10**6, seed=seed, tally=tally, stop=stop)
+    options = dict(threads=LOAD_THREADS, per_thread=10**6, seed=seed, tally=tally, stop=stop, batches=batches)
     load = threading.Thread(target=run_load, args=(url, club_id, None), kwargs=options)
     load.start()
     try:
@@ -79,7 +80,7 @@ def _ready(url: str) -> int:
         return error.code
 
 
-def outage_phase(url: str, club_id: int, proxy) -> tuple[Tally, dict]:
+def outage_phase(url: str, club_id: int, proxy, batches: float) -> tuple[Tally, dict]:
     seen = {}
 
     def cut_and_restore():
@@ -91,10 +92,10 @@ def outage_phase(url: str, club_id: int, proxy) -> tuple[Tally, dict]:
         time.sleep(2.0)
         seen["readyz after"] = _ready(url)
 
-    return _under_load(url, club_id, 2, cut_and_restore), seen
+    return _under_load(url, club_id, 2, batches, cut_and_restore), seen
 
 
-def kill_phase(url: str, club_id: int, master: int) -> tuple[Tally, dict]:
+def kill_phase(url: str, club_id: int, master: int, batches: float) -> tuple[Tally, dict]:
     killed = []
 
     def kill_workers():
@@ -104,7 +105,7 @@ def kill_phase(url: str, club_id: int, master: int) -> tuple[Tally, dict]:
             os.kill(killed[-1], signal.SIGKILL)
         time.sleep(2.0)
 
-    tally = _under_load(url, club_id, 3, kill_workers)
+    tally = _under_load(url, club_id, 3, batches, kill_workers)
     return tally, {"workers killed": len(killed), "replaced": len(workers_of(master) - set(killed))}
 
 
@@ -120,6 +121,7 @@ def merged(tallies: list[Tally]) -> Tally:
     total = Tally()
     for tally in tallies:
         total.sent += tally.sent
+        total.records += tally.records
         total.faults.update(tally.faults)
         total.transport_errors += tally.transport_errors
         total.non_soap_answers += tally.non_soap_answers
@@ -136,7 +138,9 @@ def _faults(faults: Counter) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=16, help="clients of the overlapping-saves phase")
-    parser.add_argument("--per-thread", type=int, default=50, help="saves per client in that phase")
+    parser.add_argument("--per-thread", type=int, default=50, help="requests per client in that phase")
+    parser.add_argument("--batches", type=float, default=0.25,
+                        help="share of the load's requests that are batches of 2 to 8 records")
     options = parser.parse_args()
     max_body = 1024 * 1024  # the service's default limit, which the hostile cases are sized for
     with acme_on_postgresql() as (database_url, engine, acme), proxied(database_url) as (proxy, proxied_url), \
@@ -146,9 +150,9 @@ def main() -> int:
         started = time.monotonic()
         hostile, wrong = hostile_phase(url, club, max_body)
         overlapping = run_load(url, club, [f"IT-{n}" for n in range(40)], threads=options.threads,
-                               per_thread=options.per_thread, seed=1)
-        outage, outage_seen = outage_phase(url, club, proxy)
-        killed, kill_seen = kill_phase(url, club, master)
+                               per_thread=options.per_thread, seed=1, batches=options.batches)
+        outage, outage_seen = outage_phase(url, club, proxy, options.batches)
+        killed, kill_seen = kill_phase(url, club, master, options.batches)
         unanswered = overlapping.unanswered | outage.unanswered | killed.unanswered
         before_retry = check_store(engine, acme.id, merged([overlapping, outage, killed]))
         retries = retry_phase(url, club, unanswered)
@@ -158,13 +162,14 @@ def main() -> int:
         check = check_store(engine, acme.id, merged([overlapping, outage, killed, retries]))
         elapsed = time.monotonic() - started
 
-    print(f"Robustness report: PostgreSQL, gunicorn 2 workers x 4 threads, {elapsed:.0f} s\n")
-    print(f"{'phase':<20}{'requests':>9}{'acknowledged':>14}{'no answer':>11}  faults by code")
+    print(f"Robustness report: PostgreSQL, gunicorn 2 workers x 4 threads, {elapsed:.0f} s; "
+          f"{options.batches:.0%} of the load's requests are batches of 2 to 8 records\n")
+    print(f"{'phase':<20}{'requests':>9}{'records':>9}{'acknowledged':>14}{'no answer':>11}  faults by code")
     for name, tally in phases.items():
-        print(f"{name:<20}{tally.sent:>9}{tally.acknowledged_answers:>14}{tally.transport_errors:>11}  "
-              f"{_faults(tally.faults)}")
+        print(f"{name:<20}{tally.sent:>9}{tally.records:>9}{tally.acknowledged_answers:>14}"
+              f"{tally.transport_errors:>11}  {_faults(tally.faults)}")
     print()
-    print(f"requests sent:                         {total.sent}")
+    print(f"requests sent:                         {total.sent} ({total.records} records)")
     print(f"faults by code:                        {_faults(total.faults)}")
     print(f"no answer (connection cut by SIGKILL): {total.transport_errors}")
     print(f"answers that were not SOAP:            {total.non_soap_answers}")
@@ -172,7 +177,7 @@ def main() -> int:
     print(f"outage: {outage_seen}; kill: {kill_seen}")
     in_doubt = len((outage.unanswered | killed.unanswered) & before_retry.external_ids)
     print(f"unacknowledged but stored (in doubt):  {in_doubt} (a COMMIT on the wire at the cut; whole rows)")
-    print(f"acknowledged answers:                  {total.acknowledged_answers}")
+    print(f"acknowledged records:                  {total.acknowledged_answers}")
     print(f"acknowledged saves checked present:    {check.acknowledged_checked - len(check.missing)} of "
           f"{check.acknowledged_checked} (distinct ExternalId -> Id pairs)")
     print(f"duplicates found:                      {check.duplicates}")

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ..robustness import PERSON_OPERATIONS, Tally, check_store, envelope, person_xml, post, run_load, save_xml
+from ..robustness import PERSON_OPERATIONS, Tally, batch_xml, check_store, envelope, post, run_load, save_xml
 
 on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -69,32 +69,26 @@ def test_batches_with_overlapping_external_ids_at_once_make_one_person_each(live
         rng = random.Random(seed)
         for _ in range(6):
             chosen = rng.sample(external_ids, 20)
-            records = "".join("<p:Prospect>" + person_xml({"ExternalId": ext, "FirstName": f"B{seed}",
-                                                           "LastName": "Batch"}) + "</p:Prospect>"
-                              for ext in chosen)
-            reply = post(live_url, envelope(f"<p:SaveProspects><p:ClubId>{club}</p:ClubId>"
-                                            f"<p:Prospects>{records}</p:Prospects></p:SaveProspects>"))
-            _record_batch(tally, chosen, reply)
+            records = [{"ExternalId": ext, "FirstName": f"B{seed}", "LastName": "Batch"} for ext in chosen]
+            reply = post(live_url, envelope(batch_xml("SaveProspect", club, "Prospect", records)))
+            tally.record_batch(chosen, reply)
 
     clients = [threading.Thread(target=send_batches, args=(seed,)) for seed in range(8)]
     for client in clients:
         client.start()
     for client in clients:
         client.join()
-    assert tally.sent == 8 * 6 * 20
+    assert tally.sent == 8 * 6 and tally.acknowledged_answers == 8 * 6 * 20
     _assert_one_person_per_external_id(engine, world.acme.client_id, tally, external_ids)
 
 
-def _record_batch(tally: Tally, external_ids: list[str], reply) -> None:
-    """One entry per record: its Id when the batch answered it saved, else the fault or Failed."""
-    results = reply.results() if reply.fault_code is None else []
-    with tally.lock:
-        tally.sent += len(external_ids)
-        if len(results) != len(external_ids):
-            tally.faults[reply.fault_code or f"HTTP {reply.status}"] += len(external_ids)
-            return
-        for ext, (person_id, action) in zip(external_ids, results, strict=True):
-            if action == "Failed" or not person_id:
-                tally.faults[f"record {action}"] += 1
-            else:
-                tally.acknowledged.setdefault(ext, set()).add(person_id)
+@pytest.mark.slow
+def test_16_clients_mixing_single_saves_and_batches_of_overlapping_external_ids_make_one_person_each(
+        live_url, world, engine):
+    """Both engines: batches lock their ExternalIds, single saves race optimistically (PostgreSQL)
+    or queue for the one writer (SQLite); together they still make one person per ExternalId."""
+    external_ids = [f"MIX-{n}" for n in range(40)]
+    tally = run_load(live_url, world.acme_club_ids[0], external_ids, threads=16, per_thread=40, seed=3,
+                     batches=0.3)
+    assert tally.sent == 640 and tally.acknowledged_answers > 640
+    _assert_one_person_per_external_id(engine, world.acme.client_id, tally, external_ids)

@@ -1,6 +1,6 @@
 """Real gunicorn (deploy/gunicorn.conf.py, gthread workers) on PostgreSQL: a worker killed with
-SIGKILL under load loses no acknowledged save, the master replaces it, and chunked bodies are
-read within the size limit."""
+SIGKILL under load (single saves and batches) loses no acknowledged save, the master replaces
+it, and chunked bodies are read within the size limit."""
 
 from __future__ import annotations
 
@@ -45,7 +45,8 @@ def test_a_worker_killed_under_load_loses_no_acknowledged_save(gunicorn_server):
     url, master, engine, client_id, club_id = gunicorn_server
     stop, tally = threading.Event(), Tally()
     load = threading.Thread(target=run_load, args=(url, club_id, None),
-                            kwargs=dict(threads=8, per_thread=100_000, seed=11, tally=tally, stop=stop))
+                            kwargs=dict(threads=8, per_thread=100_000, seed=11, tally=tally, stop=stop,
+                                        batches=0.25))
     load.start()
     killed = []
     try:
