@@ -32,9 +32,11 @@ from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 def prepare_database(engine: Engine) -> None:
     """Migrate a SQLite file on first start; PostgreSQL is migrated by ``db upgrade``."""
+    if migrate.is_current(engine):
+        return
     if engine.dialect.name == "sqlite":
         migrate.upgrade(engine)
-    elif not migrate.is_current(engine):
+    else:
         raise RuntimeError("The database schema is not current: run `partner-service db upgrade`.")
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from argon2 import PasswordHasher
 
-from .adapters.redis_nonces import RedisNonceCache
 from .adapters.secrets import SecretKeeper, load_key
 from .config import Settings
 from .domain.credentials import AuthPolicy
@@ -38,6 +37,8 @@ def replay_cache(settings: Settings) -> NonceStore | None:
     """Redis when ``replay_cache_url`` is set; None: the database's table, in the unit of work."""
     if not settings.replay_cache_url:
         return None
+    from .adapters.redis_nonces import RedisNonceCache  # the client library only where it is used
+
     return RedisNonceCache(settings.replay_cache_url, settings.replay_cache_prefix)
 
 

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
 from partner_service.adapters.orm import metadata
-from sqlalchemy import inspect
+from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
 
@@ -52,3 +55,32 @@ def test_hosts_upgrading_at_once_migrate_once_and_all_succeed(database_url):
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_the_head_the_service_expects_is_alembics_one_head_and_an_older_schema_is_not_current(engine):
+    """``migrate.is_current`` reads the version table without Alembic; its ``SCHEMA_HEAD`` must
+    follow every new migration."""
+    assert ScriptDirectory.from_config(migrate.alembic_config()).get_heads() == [migrate.SCHEMA_HEAD]
+    for revision, current in (("0001", False), (migrate.SCHEMA_HEAD, True)):
+        with engine.begin() as connection:
+            connection.execute(text("UPDATE alembic_version SET version_num = :to"), {"to": revision})
+        assert migrate.is_current(engine) is current
+
+
+def test_an_empty_database_is_not_current(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    try:
+        assert not migrate.is_current(engine)
+    finally:
+        engine.dispose()
+
+
+def test_an_app_on_a_current_database_loads_neither_alembic_nor_redis(database_url, engine, tmp_path):
+    """Every worker builds the app: Alembic (12 MB) and the Redis client (6 MB) would stay in
+    its memory for nothing (the issue's budget is 150 MB a worker)."""
+    program = ("import sys; from partner_service.app import create_app; "
+               "from partner_service.config import Settings; "
+               f"create_app(Settings(data_dir={str(tmp_path)!r}, database_url={database_url!r})); "
+               "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'redis'}))")
+    loaded = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]", loaded.stderr[-2000:]

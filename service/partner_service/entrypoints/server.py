@@ -61,9 +61,11 @@ def check_database(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url())
     where = engine.url.render_as_string(hide_password=True)
     try:
-        if engine.dialect.name == "sqlite":
+        if migrate.is_current(engine):
+            pass
+        elif engine.dialect.name == "sqlite":
             migrate.upgrade(engine)
-        elif not migrate.is_current(engine):
+        else:
             raise click.ClickException(f"The schema of {where} is not current: run "
                                        "`partner-service db upgrade`.")
     except SQLAlchemyError as error:
