@@ -195,7 +195,9 @@ class DriverSql:
     @functools.lru_cache(maxsize=256)  # noqa: B019 (as update_person)
     def update_people(self, columns: tuple[str, ...]) -> str:
         """PostgreSQL: these columns of many people in one statement (parameters: an array of
-        row IDs, then an array of values per column), instead of one UPDATE per person."""
+        row IDs, then an array of values per column), instead of one UPDATE per person. Run it
+        with ``prepare=False``: a generic plan made while the table was small hash-joins the
+        arrays to a scan of every person."""
         arrays = ", ".join(f"CAST(%s AS {PG_TYPES[c]}[])" for c in ("id", *columns))
         return (f"UPDATE people SET {', '.join(f'{c} = v.{c}' for c in columns)} "  # noqa: S608 (our own names)
                 f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE people.id = v.id")

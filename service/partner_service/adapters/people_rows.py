@@ -178,8 +178,11 @@ class PeopleRows:
             sql.update_person_with(run, *next(iter(changes.items())))
             return
         if self.connection().dialect.name == "postgresql":
-            sql, run = self._one_row()
-            sql.update_people_with(run, changes)
+            # Unprepared, as the lookup: a generic plan made while the table was small joins
+            # the arrays to a scan of every person.
+            connection, sql = self._driver()
+            sql.update_people_with(lambda statement, parameters: sql.execute(connection, statement, parameters,
+                                                                             prepare=False), changes)
             return
         groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
         for row_id in sorted(changes):
