@@ -16,7 +16,7 @@ from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
 from partner_service.adapters.orm import people, user_type_history
 from partner_service.adapters.people_rows import PeopleRows
-from partner_service.domain.errors import DomainError
+from partner_service.domain.errors import DomainError, Unavailable
 from partner_service.domain.fields import PROSPECT_FIELDS, Action, UserType
 from partner_service.domain.model import Principal
 from partner_service.domain.people import PersonChanges
@@ -310,3 +310,30 @@ def test_a_batch_plans_its_lookup_and_updates_for_its_records_and_leaves_the_pla
     assert [(p["external_id"], p["first_name"]) for p in found] == [("plan-1", "Pat7"), ("plan-19", "Pat7")]
     assert mode == "auto"
     assert prepared and not [s for s in prepared if "ANY" in s or "UPDATE people" in s], prepared
+
+
+def test_a_database_lost_during_a_batchs_copy_is_unavailable_and_stores_nothing(one_connection):
+    """PostgreSQL. The COPY runs on the driver's own cursor, beside SQLAlchemy: its errors must
+    come out as SQLAlchemy's, so that a lost database is ``Unavailable`` (the caller retries),
+    never an internal error."""
+    sessions = session_factory(one_connection)
+    ids = _seed(lambda: SqlAlchemyUnitOfWork(sessions), "lost")
+    before = _state(one_connection, ids, _labels(one_connection, ids))
+
+    def cut_after_the_ids(conn, _cursor, statement, *_):
+        if "nextval" in statement:  # the statement just before the COPY of the new people
+            pid = conn.connection.driver_connection.info.backend_pid
+            with one_connection.connect() as other:
+                other.execute(select(func.pg_terminate_backend(pid)))
+
+    event.listen(one_connection, "after_cursor_execute", cut_after_the_ids)
+    records = [PersonChanges({"FirstName": "Lou", "LastName": "Lost"}, external_id=f"lost-{n}")
+               for n in range(20)]
+    try:
+        with pytest.raises(Unavailable):
+            _batch(lambda: SqlAlchemyUnitOfWork(sessions), ids, UserType.PROSPECT, records)
+    finally:
+        event.remove(one_connection, "after_cursor_execute", cut_after_the_ids)
+    assert _state(one_connection, ids, _labels(one_connection, ids)) == before
+    assert {o.action for o in _batch(lambda: SqlAlchemyUnitOfWork(sessions), ids, UserType.PROSPECT,
+                                     records)} == {Action.INSERTED}

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import date, datetime
 from enum import Enum
 
@@ -40,6 +41,22 @@ def _reader(table: Table, sqlite: bool) -> tuple[tuple[str, ...], tuple[Callable
         else:
             convert.append(None)
     return tuple(c.name for c in table.columns), tuple(convert)
+
+
+@contextmanager
+def driver_errors(dialect, pooled, invalidate=None):
+    """Around work on a pool's DBAPI connection (``pooled``): a driver error comes out as
+    SQLAlchemy's own (IntegrityError, OperationalError, ...), and a lost connection is
+    invalidated, exactly as if SQLAlchemy had run the statement; so the service layer answers
+    a lost database ``Unavailable`` whichever way the statement was sent."""
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as error:
+        lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
+        if lost:
+            (invalidate or pooled.invalidate)(error)
+        raise exc.DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error,
+                                      connection_invalidated=lost, dialect=dialect) from error
 
 
 class DriverSql:
@@ -102,19 +119,13 @@ class DriverSql:
     @staticmethod
     def execute_pooled(dialect, pooled, sql: str, parameters, invalidate=None, prepare: bool | None = None):
         """As ``execute``, on a pool's connection (``Engine.raw_connection()``)."""
-        try:
+        with driver_errors(dialect, pooled, invalidate):
             cursor = pooled.driver_connection.cursor()
             if prepare is None:
                 cursor.execute(sql, parameters)
             else:
                 cursor.execute(sql, parameters, prepare=prepare)
             return cursor
-        except dialect.loaded_dbapi.Error as error:
-            lost = dialect.is_disconnect(error, pooled.dbapi_connection, None)
-            if lost:
-                (invalidate or pooled.invalidate)(error)
-            raise exc.DBAPIError.instance(None, None, error, dialect.loaded_dbapi.Error,
-                                          connection_invalidated=lost, dialect=dialect) from error
 
     @functools.lru_cache(maxsize=8)  # noqa: B019 (as update_person)
     def person_lookup(self, by_id: bool, by_external_id: bool, lock: bool = True, prefix: str = "") -> str:

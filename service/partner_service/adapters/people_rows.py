@@ -19,7 +19,7 @@ from sqlalchemy import Enum as SqlEnum
 from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session
 
-from .driver_sql import DIALECTS, DriverSql
+from .driver_sql import DIALECTS, DriverSql, driver_errors
 from .orm import lead_sources, people, staff, user_type_history
 
 PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name != "id")
@@ -147,7 +147,10 @@ class PeopleRows:
         columns = [c.name for c in table.columns if c.name in rows[0]]
         # Enumerations are stored by value, as the ORM's Enum columns store them.
         enums = [c.name for c in table.columns if c.name in rows[0] and isinstance(c.type, SqlEnum)]
-        with connection.connection.driver_connection.cursor() as cursor, cursor.copy(
+        pooled = connection.connection
+        # The driver's COPY, its errors as SQLAlchemy's: a database lost mid-COPY is Unavailable.
+        with driver_errors(connection.dialect, pooled, connection.invalidate), \
+                pooled.driver_connection.cursor() as cursor, cursor.copy(
                 f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # noqa: S608 (our own names)
             for row in rows:
                 if enums:
