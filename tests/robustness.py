@@ -149,6 +149,8 @@ class Tally:
     acknowledged: dict[str, set[str]] = field(default_factory=dict)
     # ExternalIds whose save was answered with a fault or no answer at all (retry candidates).
     unanswered: set[str] = field(default_factory=set)
+    # The ExternalIds of each request that got no answer or a fault as a whole, as sent together.
+    unanswered_requests: list[tuple[str, ...]] = field(default_factory=list)
     non_soap_answers: int = 0
     # Records whose save was acknowledged (several may name the same ExternalId and Id).
     acknowledged_answers: int = 0
@@ -171,6 +173,7 @@ class Tally:
             if reply is None:
                 self.transport_errors += 1
                 self.unanswered.update(external_ids)
+                self.unanswered_requests.append(tuple(external_ids))
                 return
             if not reply.is_soap_envelope:
                 self.non_soap_answers += 1
@@ -179,6 +182,7 @@ class Tally:
             if len(results) != len(external_ids):
                 self.faults[code or f"HTTP {reply.status}"] += 1
                 self.unanswered.update(external_ids)
+                self.unanswered_requests.append(tuple(external_ids))
                 return
             for external_id, (person_id, action, error) in zip(external_ids, results, strict=True):
                 if person_id and action != "Failed":

@@ -1,5 +1,6 @@
 """The database goes away under load (a cut TCP proxy, never the shared server): callers get
-``Server.Unavailable``, nothing half-written is left, and the service recovers by itself."""
+``Server.Unavailable``, nothing half-written is left (no person, no batch), and the service
+recovers by itself."""
 
 from __future__ import annotations
 
@@ -47,7 +48,8 @@ def test_a_database_cut_under_load_answers_unavailable_leaves_nothing_partial_an
     proxy, url, direct, client_id, club_id = outage
     stop, tally = threading.Event(), Tally()
     load = threading.Thread(target=run_load, args=(url, club_id, None),
-                            kwargs=dict(threads=THREADS, per_thread=100_000, seed=7, tally=tally, stop=stop))
+                            kwargs=dict(threads=THREADS, per_thread=100_000, seed=7, tally=tally, stop=stop,
+                                        batches=0.25))
     load.start()
     try:
         time.sleep(1.0)
@@ -66,10 +68,11 @@ def test_a_database_cut_under_load_answers_unavailable_leaves_nothing_partial_an
 
     check = check_store(direct, client_id, tally)
     assert (check.missing, check.duplicates, check.broken_history) == ([], 0, [])
-    # Only a save whose COMMIT was on the wire at the cut can be stored yet unacknowledged:
-    # at most one per client thread, and it is whole (checked above), never half-written.
-    in_doubt = tally.unanswered & check.external_ids
+    # Only a request whose COMMIT was on the wire at the cut can be stored yet unacknowledged:
+    # at most one per client thread, whole (checked above), and a batch with all its records.
+    in_doubt = [sent for sent in tally.unanswered_requests if set(sent) & check.external_ids]
     assert len(in_doubt) <= THREADS
+    assert [sent for sent in in_doubt if not set(sent) <= check.external_ids] == []
 
     # The Connector retries what was not acknowledged: keyed on ExternalId, nothing doubles.
     retried = Tally()
