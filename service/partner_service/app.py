@@ -32,11 +32,7 @@ from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 def prepare_database(engine: Engine) -> None:
     """Migrate a SQLite file on first start; PostgreSQL is migrated by ``db upgrade``."""
-    if migrate.is_current(engine):
-        return
-    if engine.dialect.name == "sqlite":
-        migrate.upgrade(engine)
-    else:
+    if not migrate.prepare(engine):
         raise RuntimeError("The database schema is not current: run `partner-service db upgrade`.")
 
 

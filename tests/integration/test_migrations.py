@@ -7,12 +7,14 @@ import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
 from partner_service.adapters.orm import metadata
+from partner_service.app import prepare_database
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 
@@ -84,3 +86,18 @@ def test_an_app_on_a_current_database_loads_neither_alembic_nor_redis(database_u
                "print(sorted({m.split('.')[0] for m in sys.modules} & {'alembic', 'redis'}))")
     loaded = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True)
     assert loaded.stdout.strip() == "[]", loaded.stderr[-2000:]
+
+
+def test_an_empty_sqlite_file_is_migrated_on_start_and_postgresql_is_refused_untouched(database_url):
+    """The embedded default needs no setup; PostgreSQL is migrated by ``db upgrade`` only."""
+    engine = make_engine(database_url)
+    try:
+        if engine.dialect.name == "sqlite":
+            prepare_database(engine)
+            assert migrate.is_current(engine)
+        else:
+            with pytest.raises(RuntimeError, match="db upgrade"):
+                prepare_database(engine)
+            assert inspect(engine).get_table_names() == []
+    finally:
+        engine.dispose()

@@ -51,3 +51,14 @@ def is_current(engine: Engine) -> bool:
             return False
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
         return set(versions) == {SCHEMA_HEAD}
+
+
+def prepare(engine: Engine) -> bool:
+    """Whether the schema is current, after migrating a SQLite file that was not (the embedded
+    default needs no setup); PostgreSQL is migrated by ``db upgrade`` only, never on start."""
+    if is_current(engine):
+        return True
+    if engine.dialect.name == "sqlite":
+        upgrade(engine)
+        return True
+    return False

@@ -61,11 +61,7 @@ def check_database(settings: Settings) -> None:
     engine = make_engine(settings.resolved_database_url())
     where = engine.url.render_as_string(hide_password=True)
     try:
-        if migrate.is_current(engine):
-            pass
-        elif engine.dialect.name == "sqlite":
-            migrate.upgrade(engine)
-        else:
+        if not migrate.prepare(engine):
             raise click.ClickException(f"The schema of {where} is not current: run "
                                        "`partner-service db upgrade`.")
     except SQLAlchemyError as error:
