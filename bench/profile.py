@@ -52,18 +52,18 @@ def main(argv=None) -> None:
         try:
             bodies = request_bodies(options.scenario, info["club_id"], "profile")  # the load's own
 
-            def send(_n: int) -> None:
+            def send() -> None:
                 header = wire.security_header(info["username"], info["password"])
                 _call(app, wire.envelope(header, next(bodies)))
 
-            for n in range(4):  # warm: schema, statement caches, pool
-                send(n)
+            for _ in range(4):  # warm: schema, statement caches, pool
+                send()
             profiler = None if options.no_profiler else cProfile.Profile()
             wall, cpu = time.perf_counter(), time.process_time()
             if profiler:
                 profiler.enable()
-            for n in range(4, 4 + options.requests):
-                send(n)
+            for _ in range(options.requests):
+                send()
             if profiler:
                 profiler.disable()
             wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
