@@ -109,10 +109,9 @@ class DriverSql:
         run(self.insert_history, (person_id, *map(self.value, (from_type, to_type, changed_at))))
 
     def execute(self, connection, sql: str, parameters, prepare: bool | None = None):
-        """Run on the DBAPI connection under ``connection`` (SQLAlchemy's); a driver error comes
-        out as SQLAlchemy's own (IntegrityError, OperationalError, ...) and a lost connection is
-        invalidated, exactly as if SQLAlchemy had run the statement. ``prepare=False``
-        (PostgreSQL): never a prepared statement, so planned for its parameters each time."""
+        """Run on the DBAPI connection under ``connection`` (SQLAlchemy's), its errors as
+        ``driver_errors`` gives them. ``prepare=False`` (PostgreSQL): never a prepared
+        statement, so planned for its parameters each time."""
         return self.execute_pooled(connection.dialect, connection.connection, sql, parameters,
                                    connection.invalidate, prepare)
 
@@ -121,7 +120,7 @@ class DriverSql:
         """As ``execute``, on a pool's connection (``Engine.raw_connection()``)."""
         with driver_errors(dialect, pooled, invalidate):
             cursor = pooled.driver_connection.cursor()
-            if prepare is None:
+            if prepare is None:  # sqlite3's execute takes no ``prepare``
                 cursor.execute(sql, parameters)
             else:
                 cursor.execute(sql, parameters, prepare=prepare)
