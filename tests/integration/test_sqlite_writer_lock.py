@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import fcntl
 import os
+import threading
 from contextlib import nullcontext
 
 import pytest
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
+from partner_service.domain.model import Principal
 from partner_service.service_layer import tenants
+from partner_service.service_layer.staff import list_staff
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
+from sqlalchemy import text
 
 
 @pytest.fixture
@@ -48,3 +52,22 @@ def test_the_lock_is_held_during_a_transaction_and_freed_by_commit_rollback_and_
             elif ending == "error":
                 raise RuntimeError("boom")
         assert _free(lock_path), f"{ending}: freed after the transaction"
+
+
+def test_a_reader_neither_takes_the_lock_nor_waits_for_a_writer(sqlite):
+    """GetStaffList and the like read beside a batch being written, and see what was committed."""
+    engine, lock_path, uow_factory = sqlite
+    client = tenants.create_client(uow_factory(), "Acme", 1)
+    tenants.add_staff(uow_factory(), client.id, "kept@club.com", "Kept", "Staff")
+    readers = session_factory(engine, read_only=True)
+    with uow_factory() as writer:  # holds the writer lock, as a batch does while it writes
+        assert writer.staff.by_email(client.id, "kept@club.com") and not _free(lock_path)
+        writer.session.execute(text("UPDATE staff SET first_name = 'Uncommitted'"))
+        outcome: list = []
+        reader = threading.Thread(target=lambda: outcome.append(
+            list_staff(SqlAlchemyUnitOfWork(readers), Principal(client.id, username="acme"))))
+        reader.start()
+        reader.join(timeout=5)
+        assert not reader.is_alive(), "the reader waited for the writer"
+        assert [view.first_name for view in outcome[0]] == ["Kept"]
+        assert not _free(lock_path)  # still the writer's

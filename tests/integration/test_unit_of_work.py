@@ -82,3 +82,18 @@ def test_an_unreachable_database_is_unavailable_not_a_crash():
         assert "127.0.0.1" not in caught.value.message
     finally:
         engine.dispose()
+
+
+def test_a_read_only_unit_of_work_reads_and_refuses_to_write(engine, uow_factory, world):
+    readers = session_factory(engine, read_only=True)
+    with SqlAlchemyUnitOfWork(readers) as uow:
+        assert [s.email for s in uow.staff.by_email(world.acme.client_id, "jstaff@club.com")]
+        uow.lead_sources.add(LeadSource(world.acme.client_id, "Written by a reader"))
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.commit()
+        with pytest.raises(RuntimeError, match="read-only"):
+            uow.flush()
+    if engine.dialect.name == "postgresql":  # and the database itself refuses it
+        with pytest.raises(Exception, match="read-only transaction"), SqlAlchemyUnitOfWork(readers) as uow:
+            uow.session.execute(text("INSERT INTO clients (name) VALUES ('reader')"))
+    assert count(uow_factory, LeadSource) == 0

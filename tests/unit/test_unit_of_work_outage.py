@@ -9,6 +9,7 @@ from sqlalchemy.exc import OperationalError
 class _BrokenSession:
     def __init__(self, fail_on: str):
         self.fail_on = fail_on
+        self.info = {}  # as a Session's: a read-only one is marked there
 
     def _maybe_fail(self, step):
         if step == self.fail_on:

@@ -11,6 +11,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..adapters import credential_store, people_rows, repository
+from ..adapters.db import read_only_engine
 from ..domain.errors import Conflict, Unavailable
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,7 @@ class SqlAlchemyUnitOfWork:
             _raise_translated(exc, self.committing)
 
     def commit(self) -> None:
+        self._refuse_if_read_only()
         self.committing = True
         with _conflicts_raised():
             self.session.commit()
@@ -88,8 +90,13 @@ class SqlAlchemyUnitOfWork:
         self.session.rollback()
 
     def flush(self) -> None:
+        self._refuse_if_read_only()
         with _conflicts_raised():
             self.session.flush()
+
+    def _refuse_if_read_only(self) -> None:
+        if self.session.info.get("read_only"):
+            raise RuntimeError("a read-only unit of work cannot write (session_factory(read_only=True))")
 
     @contextmanager
     def savepoint(self):
@@ -135,6 +142,11 @@ def _conflicts_raised():
         raise conflict from error
 
 
-def session_factory(engine) -> sessionmaker[Session]:
+def session_factory(engine, read_only: bool = False) -> sessionmaker[Session]:
+    """Sessions for units of work; ``read_only`` for those that only read (listings, lookups),
+    which then neither queue for SQLite's writer nor may write (``db.read_only_engine``)."""
     # expire_on_commit=False: results are read after commit without another round trip.
+    if read_only:
+        return sessionmaker(bind=read_only_engine(engine), expire_on_commit=False, autoflush=False,
+                            info={"read_only": True})
     return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)

@@ -28,6 +28,11 @@ class Dependencies:
 
     uow: Callable[[], object]
     authenticate: Callable[[list], Principal]
+    reader: Callable[[], object] | None = None  # a unit of work that only reads (default: ``uow``)
+
+    def read(self):
+        """A unit of work for an operation that only reads (listings, lookups)."""
+        return (self.reader or self.uow)()
 
 
 class PartnerApplication(Application):

@@ -125,14 +125,14 @@ class GetStaffList(ServiceBase):
          _out_variable_name="Staff")
     def GetStaffList(ctx, ClubId):  # noqa: N802, N803
         """Staff of one club, or of every club the credential may use when ClubId is absent."""
-        return [staff_element(v) for v in staff.list_staff(_deps(ctx).uow(), _principal(ctx), ClubId)]
+        return [staff_element(v) for v in staff.list_staff(_deps(ctx).read(), _principal(ctx), ClubId)]
 
 
 class GetStaffByEmail(ServiceBase):
     @rpc(t.required(t.text(254)), _returns=t.required(t.Staff), _out_variable_name="Staff")
     def GetStaffByEmail(ctx, Email):  # noqa: N802, N803
         """The staff member with this email (case-insensitive); Client.NotFound when none."""
-        return staff_element(staff.staff_by_email(_deps(ctx).uow(), _principal(ctx), Email))
+        return staff_element(staff.staff_by_email(_deps(ctx).read(), _principal(ctx), Email))
 
 
 class GetLeadSources(ServiceBase):
@@ -140,7 +140,7 @@ class GetLeadSources(ServiceBase):
     def GetLeadSources(ctx):  # noqa: N802
         """Every lead source of the credential's client."""
         return [t.LeadSource(LeadSourceId=v.id, Name=v.name, ExternalId=v.external_id)
-                for v in lead_sources.list_lead_sources(_deps(ctx).uow(), _principal(ctx))]
+                for v in lead_sources.list_lead_sources(_deps(ctx).read(), _principal(ctx))]
 
 
 class SaveLeadSource(ServiceBase):
