@@ -12,6 +12,7 @@ import pytest
 import suds.client
 import suds.wsse
 import zeep
+from sqlalchemy import event
 from zeep.transports import Transport
 from zeep.wsse import utils as wsse_utils
 from zeep.wsse.username import UsernameToken
@@ -173,3 +174,60 @@ def test_replayed_nonce_is_refused_and_stores_nothing(live, acme, world, uow_fac
     assert replay.fault_code == "wsse:MessageExpired"
     assert "replay" in replay.fault_string
     assert people_count(uow_factory) == 1
+
+
+def _batch(club: int, records: str, extra: str = "") -> str:
+    return (f"<tns:SaveProspects><tns:ClubId>{club}</tns:ClubId><tns:Prospects>{records}</tns:Prospects>"
+            f"{extra}</tns:SaveProspects>")
+
+
+_PAT = "<tns:Prospect><tns:ExternalId>{id}</tns:ExternalId><tns:FirstName>Pat</tns:FirstName>" \
+       "<tns:LastName>Batch</tns:LastName></tns:Prospect>"
+_NO_LAST_NAME = "<tns:Prospect><tns:FirstName>Nola</tns:FirstName></tns:Prospect>"
+# A batch's nonce is written with the batch (one transaction): each way a batch can end must
+# still leave it recorded, so that the same message is refused as a replay the second time.
+_BATCH_ENDINGS = {
+    "saved": (lambda club, other: _batch(club, _PAT.format(id="E1") + _PAT.format(id="E2")), None, 2),
+    "a record failed": (lambda club, other: _batch(club, _PAT.format(id="E1") + _NO_LAST_NAME), None, 1),
+    "AllOrNone undone": (lambda club, other: _batch(club, _PAT.format(id="E1") + _NO_LAST_NAME,
+                                                    "<tns:AllOrNone>true</tns:AllOrNone>"), None, 0),
+    "a Test batch": (lambda club, other: _batch(club, _PAT.format(id="E1"), "<tns:Test>true</tns:Test>"),
+                     None, 0),
+    "another client's club": (lambda club, other: _batch(other, _PAT.format(id="E1")), "Client.Forbidden", 0),
+    "invalid for the schema": (lambda club, other: _batch(club, _PAT.format(id="E1").replace(
+        "<tns:LastName>", "<tns:Bogus>x</tns:Bogus><tns:LastName>")), "Client.Validation", 0),
+    "a date out of range": (lambda club, other: _batch(club, _PAT.format(id="E1").replace(
+        "</tns:LastName>", "</tns:LastName><tns:ModifiedDate>9999-12-31T23:59:59-05:00</tns:ModifiedDate>")),
+        "Client.Validation", 0),
+}
+
+
+@pytest.mark.parametrize("ending", list(_BATCH_ENDINGS))
+def test_a_replayed_batch_is_refused_however_the_first_one_ended(live, acme, world, uow_factory, ending):
+    make, code, stored = _BATCH_ENDINGS[ending]
+    body = envelope(make(world.acme_club_ids[0], world.other_club_ids[0]),
+                    security_xml(token_xml(*acme, digest=True)))
+    first = post(live.url, body)
+    assert first.fault_code == code, first.fault_string
+    assert people_count(uow_factory) == stored
+    replay = post(live.url, body)
+    assert (replay.fault_code, "replay" in replay.fault_string) == ("wsse:MessageExpired", True)
+    assert people_count(uow_factory) == stored
+
+
+def test_a_batch_and_its_nonce_are_committed_together(live, acme, world, engine):
+    """One commit per batch request (on SQLite one trip through the writer's queue), not one
+    for the nonce and another for the records."""
+    commits = []
+
+    def count(connection):
+        commits.append(connection)
+
+    event.listen(engine, "commit", count)
+    try:
+        body = envelope(_batch(world.acme_club_ids[0], _PAT.format(id="C1") + _PAT.format(id="C2")),
+                        security_xml(token_xml(*acme, digest=True)))
+        assert post(live.url, body).fault_code is None
+    finally:
+        event.remove(engine, "commit", count)
+    assert len(commits) == 1

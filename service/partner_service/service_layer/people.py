@@ -14,6 +14,7 @@ transaction of its own, so a refused message can never be replayed later either.
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from ..domain.errors import (
@@ -82,51 +83,73 @@ def save_person(uow: UnitOfWork, principal: Principal, club_id: int, user_type: 
                 uow.commit()
             return outcome
 
-    try:
+    with _admitted_when_refused(uow, admit):
         return _retried(attempt)
+
+
+@contextmanager
+def _admitted_when_refused(uow: UnitOfWork, admit: Admit | None):
+    """A request refused by a rule still has its nonce recorded (not a replay's), so that the
+    refused message can never be replayed later either."""
+    try:
+        yield
     except (SecurityRefused, Unavailable):
         raise
     except DomainError:
         if admit is not None:
-            with uow:
-                admit(uow)
-                uow.commit()
+            admit_alone(uow, admit)
         raise
+
+
+def admit_alone(uow: UnitOfWork, admit: Admit) -> None:
+    """``admit`` in a transaction of its own: for a request refused before its save."""
+    with uow:
+        admit(uow)
+        uow.commit()
 
 
 def save_people(uow: UnitOfWork, principal: Principal, club_id: int, user_type: UserType,
                 batch: list[PersonChanges], all_or_none: bool = False,
-                test: bool = False) -> list[SaveOutcome]:
+                test: bool = False, admit: Admit | None = None) -> list[SaveOutcome]:
     """Save up to ``BATCH_MAX`` people; one result per record, in input order.
 
     A failing record fails alone unless ``all_or_none``, which saves nothing and marks
     every record failed. Done set-based, a few statements per batch (``planning``).
+    ``admit``'s nonce is written in the batch's transaction, as ``save_person``'s.
     """
-    if not 1 <= len(batch) <= BATCH_MAX:
-        raise ValidationError("Records", f"A batch holds 1 to {BATCH_MAX} records.")
-    now = utcnow()
+    with _admitted_when_refused(uow, admit):
+        if not 1 <= len(batch) <= BATCH_MAX:
+            raise ValidationError("Records", f"A batch holds 1 to {BATCH_MAX} records.")
+        now = utcnow()
+        return _retried(lambda: _save_batch(uow, principal, club_id, user_type, batch, all_or_none,
+                                            test, admit, now))
 
-    def attempt() -> list[SaveOutcome]:
-        with uow:
-            club = club_in_scope(uow, principal, club_id)
-            plan = load_plan(uow.people_rows, principal.client_id, batch)
-            results = []
-            for changes in batch:
-                try:
-                    results.append(plan_one(plan, principal, club.id, user_type, changes, now))
-                except (ValidationError, NotFound, Forbidden) as error:
-                    results.append(Result(Action.FAILED, error=error))
-            if all_or_none and any(r.action is Action.FAILED for r in results):
-                undone = RolledBack("Not saved: another record of this AllOrNone batch failed.")
-                return [outcome_of(plan, {}, r if r.action is Action.FAILED
+
+def _save_batch(uow: UnitOfWork, principal: Principal, club_id: int, user_type: UserType,
+                batch: list[PersonChanges], all_or_none: bool, test: bool, admit: Admit | None,
+                now: datetime) -> list[SaveOutcome]:
+    """One attempt at a batch, committed unless it wrote nothing (and admitted nothing)."""
+    with uow:
+        if admit is not None:
+            admit(uow)
+        club = club_in_scope(uow, principal, club_id)
+        plan = load_plan(uow.people_rows, principal.client_id, batch)
+        results = []
+        for changes in batch:
+            try:
+                results.append(plan_one(plan, principal, club.id, user_type, changes, now))
+            except (ValidationError, NotFound, Forbidden) as error:
+                results.append(Result(Action.FAILED, error=error))
+        if all_or_none and any(r.action is Action.FAILED for r in results):
+            undone = RolledBack("Not saved: another record of this AllOrNone batch failed.")
+            outcomes = [outcome_of(plan, {}, r if r.action is Action.FAILED
                                    else Result(Action.FAILED, error=undone)) for r in results]
-            if test:  # every rule was checked while planning; nothing is written
-                return [o if o.action is Action.FAILED else o.as_validated()
+        elif test:  # every rule was checked while planning; nothing is written
+            outcomes = [o if o.action is Action.FAILED else o.as_validated()
                         for o in (outcome_of(plan, {}, r) for r in results)]
+        else:
             ids = write_plan(uow.people_rows, plan, now)
             outcomes = [outcome_of(plan, ids, r) for r in results]
-            if any(o.action in _CHANGED for o in outcomes):
-                uow.commit()
-            return outcomes
-
-    return _retried(attempt)
+        if admit is not None or any(o.action in _CHANGED for o in outcomes):
+            uow.commit()
+        return outcomes

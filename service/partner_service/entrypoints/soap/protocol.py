@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import re
 import threading
+from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 from lxml import etree
@@ -70,6 +72,12 @@ class RequestState:
 
     def __init__(self):
         self.principal = None
+        self.admission = None  # the token's writes (its nonce), when left to the operation's save
+
+    def take_admission(self):
+        """The admission, for the one save that writes it (None when already written)."""
+        admission, self.admission = self.admission, None
+        return admission
 
 
 def _syntax_kind(error: etree.XMLSyntaxError) -> str:
@@ -148,9 +156,18 @@ def _declared_names(soap_app) -> frozenset[str]:
 
 
 class PartnerSoap11(FastComplexXml, Soap11):
-    def __init__(self, authenticate, **kwargs):
+    """``admit_later``: operation tags whose save writes the token's nonce in its own transaction
+    (one commit per request instead of two; on SQLite one trip through the writer's queue), from
+    ``ctx.udc.take_admission()``. ``admit_alone(admission)`` writes it for a request of theirs
+    refused before the save, so that no refused message can be replayed either."""
+
+    def __init__(self, authenticate, admit_later: frozenset[str] = frozenset(),
+                 admit_alone: Callable[[object], None] | None = None, **kwargs):
         super().__init__(validator="lxml", **kwargs)
         self._authenticate = authenticate
+        self._open = getattr(authenticate, "open", None) if admit_alone is not None else None
+        self._admit_later = admit_later
+        self._admit_alone = admit_alone
         self.declared_names: frozenset[str] = frozenset()
         # lxml's schema object has one error log, cleared and filled by every check: checks in
         # two threads at once read each other's errors (another request's field, or none).
@@ -175,10 +192,34 @@ class PartnerSoap11(FastComplexXml, Soap11):
         ctx.method_request_string = body.tag
         ctx.udc = RequestState()
         try:
-            ctx.udc.principal = self._authenticate(header)
+            opened = self._open(header) if self._open is not None and body.tag in self._admit_later else None
+            if opened is None:  # written now, or refused (counting a failed password) as always
+                ctx.udc.principal = self._authenticate(header)
+            else:
+                ctx.udc.principal, ctx.udc.admission = opened
         except DomainError as error:
             raise domain_fault(error) from None
-        self.validate_body(ctx, message)
+        with self._admitted_on_fault(ctx):
+            self.validate_body(ctx, message)
+
+    def deserialize(self, ctx, message):
+        with self._admitted_on_fault(ctx):
+            super().deserialize(ctx, message)
+
+    @contextmanager
+    def _admitted_on_fault(self, ctx):
+        """A request refused before its save still has its nonce written; a replay is told so
+        (as when the nonce is written first), not what else is wrong with it."""
+        try:
+            yield
+        except Fault:
+            admission = ctx.udc.take_admission() if isinstance(ctx.udc, RequestState) else None
+            if admission is not None:
+                try:
+                    self._admit_alone(admission)
+                except DomainError as error:
+                    raise domain_fault(error) from None
+            raise
 
     def validate_body(self, ctx, message):
         schema = self.validation_schema

@@ -58,7 +58,8 @@ def _save(ctx, club_id, record, user_type, specs, test):
 def _save_batch(ctx, club_id, records, user_type, specs, all_or_none, test):
     outcomes = people.save_people(_deps(ctx).uow(), _principal(ctx), club_id, user_type,
                                   [person_changes(r, specs) for r in records],
-                                  all_or_none=bool(all_or_none), test=bool(test))
+                                  all_or_none=bool(all_or_none), test=bool(test),
+                                  admit=ctx.udc.take_admission())
     return [save_result(o) for o in outcomes]
 
 
@@ -151,6 +152,9 @@ class SaveLeadSource(ServiceBase):
             _deps(ctx).uow(), _principal(ctx), LeadSource.LeadSourceId, LeadSource.Name,
             LeadSource.ExternalId, test=bool(Test)))
 
+
+# Their token's nonce is written with the batch, in one transaction (``PartnerSoap11``).
+BATCH_SAVES = frozenset({"SaveProspects", "SaveMembers", "SaveExMembers"})
 
 OPERATIONS: dict[str, type[ServiceBase]] = {cls.__name__: cls for cls in (
     SaveProspect, SaveMember, SaveExMember, GetStaffList, GetStaffByEmail, GetLeadSources,
