@@ -5,6 +5,7 @@ from __future__ import annotations
 import fcntl
 import os
 import select
+import sqlite3
 import time
 from pathlib import Path
 
@@ -27,7 +28,7 @@ def _configure_sqlite(engine: Engine, lock_path: str | None) -> None:
         # Let SQLAlchemy, not pysqlite, decide when transactions start (see _on_begin).
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
-        cursor.execute("PRAGMA journal_mode=WAL")
+        _use_wal(cursor)
         # FULL: an acknowledged save survives a power cut, not only a crash.
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -63,6 +64,24 @@ def _configure_sqlite(engine: Engine, lock_path: str | None) -> None:
         lock = record.info.pop("writer_lock", None)
         if lock is not None:
             os.close(lock)
+
+
+def _use_wal(cursor, patience: float = 15.0) -> None:
+    """Put the file in WAL mode (kept in the file: only its first user switches it). Switching
+    needs the file to itself, and SQLite refuses a busy switch at once, without its busy
+    handler: connections racing for a new file's first use (hosts or workers starting
+    together) wait for whichever switches it instead of failing."""
+    deadline = time.monotonic() + patience
+    while True:
+        try:
+            if cursor.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+                return
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as error:
+            if "locked" not in str(error) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.005)
 
 
 def take_writer_lock(info: dict) -> None:
