@@ -7,6 +7,7 @@ tenants, so both sides are compared with every person ID replaced by a stable la
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from datetime import datetime
 
@@ -181,12 +182,28 @@ def test_all_or_none_with_one_failure_stores_nothing_and_says_why_per_record(eng
 
 
 def _statements(engine) -> list:
-    """Every statement sent from now on: on PostgreSQL each execute, executemany and COPY of
-    the driver's cursors (the hand-written SQL bypasses SQLAlchemy's events), elsewhere each
-    of SQLAlchemy's executions (an executemany is one)."""
+    """Every statement sent from now on: each execute, executemany and COPY of the driver's
+    cursors (the hand-written SQL bypasses SQLAlchemy's events); an executemany is one."""
     sent: list = []
-    if engine.dialect.name != "postgresql":
-        event.listen(engine, "before_cursor_execute", lambda *args: sent.append(args[2]))
+    if engine.dialect.name == "sqlite":
+        class CountingCursor(sqlite3.Cursor):
+            def execute(self, query, *args):
+                sent.append(query)
+                return super().execute(query, *args)
+
+            def executemany(self, query, *args):
+                sent.append(query)
+                return super().executemany(query, *args)
+
+        class CountingConnection(sqlite3.Connection):
+            def cursor(self, factory=CountingCursor):
+                return super().cursor(factory)
+
+        engine.dispose()  # connections made from now on count
+        event.listen(engine, "do_connect", lambda _d, _r, _a, parameters: parameters.update(
+            factory=CountingConnection))
+        with engine.connect():
+            sent.clear()  # not the set-up of a new connection
         return sent
 
     class Counting(psycopg.Cursor):

@@ -9,14 +9,11 @@ Rows travel as plain dicts keyed by column name; no ORM identity map is involved
 
 from __future__ import annotations
 
-import functools
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable
-from enum import Enum
 
-from sqlalchemy import Enum as SqlEnum
-from sqlalchemy import Table, bindparam, func, insert, or_, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
 from .driver_sql import DIALECTS, DriverSql, driver_errors
@@ -26,20 +23,8 @@ PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name
 REFERENCE_TABLES: dict[str, Table] = {"staff": staff, "lead_sources": lead_sources}
 # unnest keeps the array's (sorted) order, so the locks are taken in that order.
 _BEGIN_BATCH = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
-_SET_PREFIX = "set_"  # bind names must differ from column names in UPDATE ... SET
 # Below this many rows a plain INSERT costs less than setting up a COPY.
 _COPY_FROM_ROWS = 8
-
-
-@functools.lru_cache(maxsize=8)
-def _insert_statement(table: Table):
-    return insert(table)
-
-
-@functools.lru_cache(maxsize=256)  # one per set of changed columns: a few kinds of save repeat
-def _update_statement(columns: tuple[str, ...]):
-    return (update(people).where(people.c.id == bindparam("row_id"))
-            .values({c: bindparam(_SET_PREFIX + c) for c in columns}))
 
 
 class PeopleRows:
@@ -83,16 +68,10 @@ class PeopleRows:
             cursor = sql.execute(connection, sql.person_lookup(bool(ids), bool(external_ids)),
                                  sql.lookup_parameters(client_id, person_id, external_id))
             return [sql.person(row) for row in cursor.fetchall()]
-        if self.connection().dialect.name == "postgresql":
-            connection, sql = self._driver()
-            statement, parameters = sql.batch_lookup(client_id, ids, external_ids)
-            cursor = sql.execute(connection, statement, parameters, prepare=False)
-            return [sql.person(row) for row in cursor.fetchall()]
-        matches = [column.in_(values) for column, values in
-                   ((people.c.id, ids), (people.c.external_id, external_ids)) if values]
-        # SQLite has one writer: nothing can change a row between this read and the writes.
-        query = select(people).where(people.c.client_id == client_id, or_(*matches)).order_by(people.c.id)
-        return [dict(row) for row in self._execute(query).mappings()]
+        connection, sql = self._driver()
+        statement, parameters = sql.batch_lookup(client_id, ids, external_ids)
+        cursor = sql.execute(connection, statement, parameters, prepare=None if sql.sqlite else False)
+        return [sql.person(row) for row in cursor.fetchall()]
 
     def begin_batch(self, client_id: int, external_ids: Iterable[str]) -> None:
         """Before the batch's lookup: make batches that share a new ExternalId wait for each
@@ -139,23 +118,20 @@ class PeopleRows:
         return ids
 
     def _insert_rows(self, table: Table, rows: list[dict]) -> None:
-        """PostgreSQL: one COPY (a round trip, no per-row statement); elsewhere an executemany."""
-        connection = self.connection()
-        if connection.dialect.name != "postgresql" or len(rows) < _COPY_FROM_ROWS:
-            self._execute(_insert_statement(table), rows)
+        """PostgreSQL: one COPY (a round trip, no per-row statement); elsewhere, and for a few
+        rows, the driver's executemany. Values in ``DriverSql``'s formats (SQLAlchemy's own)."""
+        connection, sql = self._driver()
+        columns = tuple(c.name for c in table.columns if c.name in rows[0])
+        if sql.sqlite or len(rows) < _COPY_FROM_ROWS:
+            sql.execute_many(connection, sql.insert_rows(table.name, columns), sql.rows_of(columns, rows))
             return
-        columns = [c.name for c in table.columns if c.name in rows[0]]
-        # Enumerations are stored by value, as the ORM's Enum columns store them.
-        enums = [c.name for c in table.columns if c.name in rows[0] and isinstance(c.type, SqlEnum)]
         pooled = connection.connection
         # The driver's COPY, its errors as SQLAlchemy's: a database lost mid-COPY is Unavailable.
         with driver_errors(connection.dialect, pooled, connection.invalidate), \
                 pooled.driver_connection.cursor() as cursor, cursor.copy(
                 f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # noqa: S608 (our own names)
-            for row in rows:
-                if enums:
-                    row = {**row, **{c: row[c].value for c in enums if isinstance(row[c], Enum)}}
-                copy.write_row([row[c] for c in columns])
+            for values in sql.rows_of(columns, rows):
+                copy.write_row(values)
 
     def _new_ids(self, count: int) -> list[int]:
         if self.connection().dialect.name == "sqlite":
@@ -187,14 +163,14 @@ class PeopleRows:
             sql.update_people_with(lambda statement, parameters: sql.execute(connection, statement, parameters,
                                                                              prepare=False), changes)
             return
-        groups: dict[tuple[str, ...], list[dict]] = defaultdict(list)
+        connection, sql = self._driver()
+        groups: dict[tuple[str, ...], list[list]] = defaultdict(list)
         for row_id in sorted(changes):
             values = changes[row_id]
             columns = tuple(sorted(values))
-            groups[columns].append({"row_id": row_id,
-                                    **{_SET_PREFIX + c: values[c] for c in columns}})
+            groups[columns].append([*(sql.value(values[c]) for c in columns), row_id])
         for columns, parameters in groups.items():
-            self._execute(_update_statement(columns), parameters)
+            sql.execute_many(connection, sql.update_person(columns), parameters)
 
     def add_history(self, entries: list[dict]) -> None:
         """Insert user-type history lines (``person_id``, ``from_type``, ``to_type``, ``changed_at``)."""
