@@ -103,13 +103,24 @@ def _newest_club(shared_database) -> int:
         return session.scalar(select(func.max(Club.id)))
 
 
-@pytest.mark.parametrize("operation", ["GetLeadSources", "SaveProspect"])
+def _request(operation: str, club: int) -> str:
+    if operation == "GetLeadSources":
+        return GET_LEAD_SOURCES
+    single = SAVE_PETE.format(club=club)
+    if operation == "SaveProspect":
+        return single
+    prospect = single[single.index("<tns:Prospect>"):single.index("</tns:SaveProspect>")]
+    return (f"<tns:SaveProspects><tns:ClubId>{club}</tns:ClubId><tns:Prospects>{prospect * 2}"
+            "</tns:Prospects></tns:SaveProspects>")
+
+
+@pytest.mark.parametrize("operation", ["GetLeadSources", "SaveProspect", "SaveProspects"])
 def test_a_token_sent_to_both_at_once_is_accepted_once(two_servers, shared_database, operation):
     """SaveProspect is answered beside spyne, its nonce written with the save's own statements
-    (PostgreSQL) or in Redis: the same race, the same one winner."""
+    (PostgreSQL) or in Redis; SaveProspects writes it in the batch's transaction: the same race,
+    the same one winner."""
     urls, username, password = two_servers
-    request = (GET_LEAD_SOURCES if operation == "GetLeadSources"
-               else SAVE_PETE.format(club=_newest_club(shared_database)))
+    request = _request(operation, _newest_club(shared_database))
     for _ in range(5):
         body = envelope(request, security_xml(token_xml(username, password, digest=True)))
         barrier, answers = threading.Barrier(2), []
