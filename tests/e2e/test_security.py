@@ -6,8 +6,10 @@ nothing of the refused request was stored.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
+import argon2
 import pytest
 import suds.client
 import suds.wsse
@@ -231,3 +233,27 @@ def test_a_batch_and_its_nonce_are_committed_together(live, acme, world, engine)
     finally:
         event.remove(engine, "commit", count)
     assert len(commits) == 1
+
+
+@pytest.mark.parametrize("operation", ["SaveProspect", "SaveProspects", "GetLeadSources"])
+def test_a_wrong_text_password_costs_one_argon2_run_and_one_failure_and_is_logged_with_its_username(
+        live, acme, world, uow_factory, monkeypatch, caplog, operation):
+    """The hot operations check a token before spyne sees the request: a refusal must not be
+    checked a second time on its way to the answer (a guesser would cost the server double)."""
+    runs = []
+    verify = argon2.PasswordHasher.verify
+    monkeypatch.setattr(argon2.PasswordHasher, "verify",
+                        lambda self, *args: runs.append(1) or verify(self, *args))
+    club = world.acme_club_ids[0]
+    bodies = {"SaveProspect": SAVE_PETE.format(club=club), "SaveProspects": _batch(club, _PAT.format(id="W1")),
+              "GetLeadSources": GET_LEAD_SOURCES}
+    username, password = acme
+    with caplog.at_level(logging.INFO, logger="partner_service.requests"):
+        answer = post(live.url, envelope(bodies[operation], security_xml(token_xml(username, password + "x"))))
+    assert answer.fault_code == "wsse:FailedAuthentication"
+    assert len(runs) == 1
+    with uow_factory() as uow:
+        assert uow.credentials.by_username(username).failures == 1
+    logged = [r.request for r in caplog.records if getattr(r, "request", {}).get("fault")]
+    assert [(r["fault"], r.get("operation"), r.get("username")) for r in logged] == [
+        ("wsse:FailedAuthentication", operation, username)]

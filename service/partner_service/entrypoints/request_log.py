@@ -104,8 +104,12 @@ def _principal(ctx, record: RequestRecord) -> None:
 
 
 def _claimed_username(ctx) -> str | None:
+    return claimed_username(getattr(ctx, "in_header_doc", None) or [])
+
+
+def claimed_username(header: list) -> str | None:
     """The UsernameToken's Username of a refused call: the audit needs to see who is tried."""
-    for element in getattr(ctx, "in_header_doc", None) or []:
+    for element in header:
         for username in element.iter(f"{{{WSSE}}}Username"):
             text = (username.text or "").strip()
             return text[:64] if text.isprintable() else "(unprintable)"

@@ -107,21 +107,21 @@ class Authenticator:
         self._verified = _Bounded(cache_size)   # HMAC of a good text check -> True
 
     def authenticate(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Principal:
+        credential = self.check(uow, token, now)
+        self._accept(uow, credential, token, now)
+        return credential.principal()
+
+    def check(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Credential:
+        """The credential the token opens, writing nothing (no nonce): for a caller that then
+        runs ``admission(...)`` in its own transaction. A token that does not open is refused
+        here, its failure counted, exactly as ``authenticate`` refuses it: one password check
+        per request, never a second one to refuse it."""
         credential, opened = self._open(uow, token, now)
         if not opened:
             if credential is not None and credential.active and not credential.is_locked(now):
                 self._record(uow, credential.id, lambda c: c.register_failure(now, self.policy))
             raise SecurityRefused("FailedAuthentication", FAILED)
-        self._accept(uow, credential, token, now)
-        return credential.principal()
-
-    def check(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Credential | None:
-        """The credential the token opens, or None; writes nothing (no nonce, no failure count).
-
-        For a caller that then runs ``admission(...)`` in its own transaction; on None it must still
-        ``authenticate`` (which counts the failure and raises)."""
-        credential, opened = self._open(uow, token, now)
-        return credential if opened else None
+        return credential
 
     def admission(self, credential: Credential, token: UsernameToken, now: datetime) -> Admission:
         """What ``authenticate`` writes for a token that opened, for the caller to write with its

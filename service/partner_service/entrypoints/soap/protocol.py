@@ -192,11 +192,10 @@ class PartnerSoap11(FastComplexXml, Soap11):
         ctx.method_request_string = body.tag
         ctx.udc = RequestState()
         try:
-            opened = self._open(header) if self._open is not None and body.tag in self._admit_later else None
-            if opened is None:  # written now, or refused (counting a failed password) as always
-                ctx.udc.principal = self._authenticate(header)
+            if self._open is not None and body.tag in self._admit_later:
+                ctx.udc.principal, ctx.udc.admission = self._open(header)  # its writes left to the save
             else:
-                ctx.udc.principal, ctx.udc.admission = opened
+                ctx.udc.principal = self._authenticate(header)
         except DomainError as error:
             raise domain_fault(error) from None
         with self._admitted_on_fault(ctx):

@@ -6,18 +6,18 @@ transactions (the nonce's, then the save's). Here the same pieces do the same ch
 the same order, without spyne's machinery around them:
 
 1. ``parse_envelope`` and ``split_envelope`` (the protocol's own, hardened parser);
-2. ``HeaderAuthenticator.open``: the token checked without writing anything;
+2. ``HeaderAuthenticator.open``: the token checked without the writes of a good one;
 3. the protocol's schema validation and control-character check of the operation element,
    then its own reader (``PartnerSoap11.from_element``) for the values;
 4. the save with the nonce admitted inside its transaction: one commit per request (on
    SQLite one for the requests that arrive together: ``SaveGroups``).
 
-Anything that does not pass 1-3 here (a fault of any kind, a header we would refuse, a
-password that does not open the token) is handed to spyne untouched, since nothing has been
-written yet: spyne then answers it exactly as it answers every other request, counting a
-failed password, say, once. From 4 on the answer is ours: the same SaveResult, or the same
-fault, that spyne writes (``tests/e2e/test_single_saves.py`` sends both paths the same
-requests and compares the answers and what was stored).
+Anything that does not pass 1 or 3 here (a fault of any kind) is handed to spyne untouched,
+since nothing has been written yet: spyne then answers it exactly as it answers every other
+request. A token refused in 2 is answered here, its failure counted there: handed to spyne,
+a wrong text password would cost a second argon2 run. From 2 on the answer is ours: the same
+SaveResult, or the same fault, that spyne writes (``tests/e2e/test_single_saves.py`` sends
+both paths the same requests and compares the answers and what was stored).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from spyne.model.fault import Fault
 from ...domain.errors import DomainError
 from ...domain.fields import PERSON_FIELDS, PROSPECT_FIELDS, UserType
 from ...service_layer.results import SaveOutcome
-from ..request_log import fault_code
+from ..request_log import claimed_username, fault_code
 from .faults import domain_fault, fault_document, server_fault
 from .namespaces import SOAP11_ENV, TNS
 from .protocol import PartnerSoap11, parse_envelope, split_envelope
@@ -66,9 +66,9 @@ def answer(operation: str, outcome: SaveOutcome) -> bytes:
 class SingleSaves:
     """``handle(body, charset, record)`` -> ``(status, body)``, or None: spyne answers it."""
 
-    def __init__(self, soap_app, open_token: Callable[[list], tuple | None], save: Callable[..., SaveOutcome]):
+    def __init__(self, soap_app, open_token: Callable[[list], tuple], save: Callable[..., SaveOutcome]):
         self.protocol: PartnerSoap11 = soap_app.in_protocol
-        self.open_token = open_token  # header -> (Principal, admit) or None: ``HeaderAuthenticator.open``
+        self.open_token = open_token  # header -> (Principal, admit), or refused: ``HeaderAuthenticator.open``
         self.save = save  # as people.save_person without the unit of work (app.single_saver)
         methods = soap_app.interface.service_method_map
         self.operations = {f"{{{TNS}}}{name}": (name, methods[f"{{{TNS}}}{name}"][0].in_message, *parts)
@@ -76,12 +76,24 @@ class SingleSaves:
 
     def handle(self, body: bytes, charset: str | None, record) -> tuple[str, bytes] | None:
         try:
-            prepared = self._prepare(body, charset)
+            header, operation = split_envelope(parse_envelope(body, charset))
         except (Fault, DomainError, ValueError, TypeError):
             return None  # spyne answers it, with the fault it always gives
-        if prepared is None:
+        known = self.operations.get(operation.tag)
+        if known is None:
             return None
-        name, principal, admit, request, user_type, specs, record_name = prepared
+        name, in_message, record_name, user_type, specs = known
+        try:
+            principal, admit = self.open_token(header)
+        except DomainError as error:  # refused, its failure counted: spyne would check it again
+            return self._refused(domain_fault(error), name, header, record)
+        except (Fault, ValueError, TypeError):
+            return None  # refused before any password check (an unknown mustUnderstand header)
+        try:
+            request = self._read(operation, in_message)
+        except (Fault, DomainError, ValueError, TypeError):
+            return None  # spyne answers it, checking the token again (a good one's check is
+            # cached) and writing its nonce
         record.operation, record.club = name, request.ClubId
         record.client, record.credential = principal.client_id, principal.credential_id
         record.username = principal.username or None
@@ -95,19 +107,17 @@ class SingleSaves:
             return self._fault(server_fault(exc), record)
         return "200 OK", answer(name, outcome)
 
-    def _prepare(self, body: bytes, charset: str | None):
-        header, operation = split_envelope(parse_envelope(body, charset))
-        known = self.operations.get(operation.tag)
-        if known is None:
-            return None
-        name, in_message, record_name, user_type, specs = known
-        opened = self.open_token(header)
-        if opened is None:
-            return None
+    def _read(self, operation, in_message):
         context = _Context(operation)
         self.protocol.validate_body(context, None)
-        request = self.protocol.from_element(context, in_message, operation)
-        return (name, *opened, request, user_type, specs, record_name)
+        return self.protocol.from_element(context, in_message, operation)
+
+    def _refused(self, fault: Fault, name: str, header: list, record) -> tuple[str, bytes]:
+        """As spyne's answer and log line: a refused token's claimed username is audited."""
+        record.operation = name
+        if fault_code(fault).startswith("wsse:"):
+            record.username = claimed_username(header)
+        return self._fault(fault, record)
 
     @staticmethod
     def _fault(fault: Fault, record) -> tuple[str, bytes]:

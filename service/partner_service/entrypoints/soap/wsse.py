@@ -161,9 +161,10 @@ def parse_security(header: list) -> UsernameToken:
 class HeaderAuthenticator:
     """The protocol's hook (header elements -> Principal) over ``service_layer.auth.Authenticator``.
 
-    ``open`` is the same check without writing anything: ``(principal, admission)`` for a token
-    that opens, where the ``Admission`` does the check's writes (the nonce) with the caller's
-    save; None for any other token (then call the hook, which refuses it properly).
+    ``open`` is the same check without the writes of a token that opens: ``(principal,
+    admission)``, where the ``Admission`` does them (the nonce) with the caller's save. A token
+    that does not open is refused there as by the hook (``SecurityRefused``, its failure
+    counted), after one password check.
     """
 
     def __init__(self, authenticator, uow_factory: Callable[[], object],
@@ -175,11 +176,9 @@ class HeaderAuthenticator:
     def __call__(self, header: list) -> Principal:
         return self.authenticator.authenticate(self.uow_factory(), parse_security(header), self.clock())
 
-    def open(self, header: list) -> tuple[Principal, object] | None:
+    def open(self, header: list) -> tuple[Principal, object]:
         token, now = parse_security(header), self.clock()
         credential = self.authenticator.check(self.uow_factory(), token, now)
-        if credential is None:
-            return None
         return credential.principal(), self.authenticator.admission(credential, token, now)
 
 
