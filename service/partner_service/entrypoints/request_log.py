@@ -50,8 +50,12 @@ class RequestRecord:
         environ[RECORD_KEY] = record
         return record
 
-    def failed(self, code: str) -> None:
+    def failed(self, code: str, header: list | None = None) -> None:
+        """Answered with a fault of ``code``; a refused token's claimed username (in the
+        request's ``header`` elements) is kept for the audit of who is tried."""
         self.outcome, self.fault = "fault", code
+        if code.startswith("wsse:") and self.username is None and header:
+            self.username = _claimed_username(header)
 
     def finish(self) -> None:
         self.duration_ms = round((time.perf_counter() - self.started) * 1000, 3)
@@ -103,11 +107,7 @@ def _principal(ctx, record: RequestRecord) -> None:
     record.username = principal.username or None
 
 
-def _claimed_username(ctx) -> str | None:
-    return claimed_username(getattr(ctx, "in_header_doc", None) or [])
-
-
-def claimed_username(header: list) -> str | None:
+def _claimed_username(header: list) -> str | None:
     """The UsernameToken's Username of a refused call: the audit needs to see who is tried."""
     for element in header:
         for username in element.iter(f"{{{WSSE}}}Username"):
@@ -141,9 +141,7 @@ def observe_spyne(application, known_operations: frozenset[str]) -> None:
             return
         record.operation = record.operation or _operation(ctx, known_operations)
         _principal(ctx, record)
-        record.failed(fault_code(ctx.out_error))
-        if record.fault.startswith("wsse:") and record.username is None:
-            record.username = _claimed_username(ctx)
+        record.failed(fault_code(ctx.out_error), getattr(ctx, "in_header_doc", None))
 
     application.event_manager.add_listener("method_call", on_call)
     application.event_manager.add_listener("method_exception_object", on_fault)

@@ -29,7 +29,7 @@ from spyne.model.fault import Fault
 from ...domain.errors import DomainError
 from ...domain.fields import PERSON_FIELDS, PROSPECT_FIELDS, UserType
 from ...service_layer.results import SaveOutcome
-from ..request_log import claimed_username, fault_code
+from ..request_log import fault_code
 from .faults import domain_fault, fault_document, server_fault
 from .namespaces import SOAP11_ENV, TNS
 from .protocol import PartnerSoap11, parse_envelope, split_envelope
@@ -86,7 +86,8 @@ class SingleSaves:
         try:
             principal, admit = self.open_token(header)
         except DomainError as error:  # refused, its failure counted: spyne would check it again
-            return self._refused(domain_fault(error), name, header, record)
+            record.operation = name
+            return self._fault(domain_fault(error), record, header)
         except (Fault, ValueError, TypeError):
             return None  # refused before any password check (an unknown mustUnderstand header)
         try:
@@ -112,14 +113,7 @@ class SingleSaves:
         self.protocol.validate_body(context, None)
         return self.protocol.from_element(context, in_message, operation)
 
-    def _refused(self, fault: Fault, name: str, header: list, record) -> tuple[str, bytes]:
-        """As spyne's answer and log line: a refused token's claimed username is audited."""
-        record.operation = name
-        if fault_code(fault).startswith("wsse:"):
-            record.username = claimed_username(header)
-        return self._fault(fault, record)
-
     @staticmethod
-    def _fault(fault: Fault, record) -> tuple[str, bytes]:
-        record.failed(fault_code(fault))
+    def _fault(fault: Fault, record, header: list | None = None) -> tuple[str, bytes]:
+        record.failed(fault_code(fault), header)
         return "500 Internal Server Error", fault_document(fault)
