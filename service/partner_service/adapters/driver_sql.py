@@ -110,8 +110,8 @@ class DriverSql:
 
     def execute(self, connection, sql: str, parameters, prepare: bool | None = None):
         """Run on the DBAPI connection under ``connection`` (SQLAlchemy's), its errors as
-        ``driver_errors`` gives them. ``prepare=False`` (PostgreSQL): never a prepared
-        statement, so planned for its parameters each time."""
+        ``driver_errors`` gives them. ``prepare=False``: on PostgreSQL never a prepared
+        statement, so planned for its parameters each time (SQLite has no generic plans)."""
         return self.execute_pooled(connection.dialect, connection.connection, sql, parameters,
                                    connection.invalidate, prepare)
 
@@ -128,7 +128,7 @@ class DriverSql:
         """As ``execute``, on a pool's connection (``Engine.raw_connection()``)."""
         with driver_errors(dialect, pooled, invalidate):
             cursor = pooled.driver_connection.cursor()
-            if prepare is None:  # sqlite3's execute takes no ``prepare``
+            if prepare is None or dialect.name == "sqlite":  # sqlite3's execute takes no ``prepare``
                 cursor.execute(sql, parameters)
             else:
                 cursor.execute(sql, parameters, prepare=prepare)
@@ -235,14 +235,20 @@ class DriverSql:
         return (f"UPDATE people SET {', '.join(f'{c} = v.{c}' for c in columns)} "  # noqa: S608 (our own names)
                 f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE people.id = v.id")
 
-    def update_people_with(self, run, changes: dict[int, dict]) -> None:
-        """PostgreSQL: write changed columns by row ID, one statement per distinct set of columns."""
+    def update_people_with(self, connection, changes: dict[int, dict]) -> None:
+        """Write changed columns by row ID, per distinct set of columns: on PostgreSQL one
+        statement over arrays (unprepared, see ``update_people``), on SQLite one executemany."""
         groups: dict[tuple[str, ...], list[int]] = {}
-        for row_id, values in changes.items():
-            groups.setdefault(tuple(sorted(values)), []).append(row_id)
+        for row_id in sorted(changes):
+            groups.setdefault(tuple(sorted(changes[row_id])), []).append(row_id)
         for columns, row_ids in groups.items():
-            run(self.update_people(columns),
-                [row_ids, *([self.value(changes[i][c]) for i in row_ids] for c in columns)])
+            if self.sqlite:
+                self.execute_many(connection, self.update_person(columns),
+                                  [[*(self.value(changes[i][c]) for c in columns), i] for i in row_ids])
+            else:
+                self.execute(connection, self.update_people(columns),
+                             [row_ids, *([self.value(changes[i][c]) for i in row_ids] for c in columns)],
+                             prepare=False)
 
     def reference_exists(self, table: str) -> str:
         return self._text(f"SELECT id FROM {table} WHERE client_id = %s AND id = %s")  # noqa: S608

@@ -10,7 +10,6 @@ Rows travel as plain dicts keyed by column name; no ORM identity map is involved
 from __future__ import annotations
 
 import hashlib
-from collections import defaultdict
 from collections.abc import Iterable
 
 from sqlalchemy import Table, func, select, text, update
@@ -70,7 +69,7 @@ class PeopleRows:
             return [sql.person(row) for row in cursor.fetchall()]
         connection, sql = self._driver()
         statement, parameters = sql.batch_lookup(client_id, ids, external_ids)
-        cursor = sql.execute(connection, statement, parameters, prepare=None if sql.sqlite else False)
+        cursor = sql.execute(connection, statement, parameters, prepare=False)
         return [sql.person(row) for row in cursor.fetchall()]
 
     def begin_batch(self, client_id: int, external_ids: Iterable[str]) -> None:
@@ -156,21 +155,8 @@ class PeopleRows:
             sql, run = self._one_row()
             sql.update_person_with(run, *next(iter(changes.items())))
             return
-        if self.connection().dialect.name == "postgresql":
-            # Unprepared, as the lookup: a generic plan made while the table was small joins
-            # the arrays to a scan of every person.
-            connection, sql = self._driver()
-            sql.update_people_with(lambda statement, parameters: sql.execute(connection, statement, parameters,
-                                                                             prepare=False), changes)
-            return
         connection, sql = self._driver()
-        groups: dict[tuple[str, ...], list[list]] = defaultdict(list)
-        for row_id in sorted(changes):
-            values = changes[row_id]
-            columns = tuple(sorted(values))
-            groups[columns].append([*(sql.value(values[c]) for c in columns), row_id])
-        for columns, parameters in groups.items():
-            sql.execute_many(connection, sql.update_person(columns), parameters)
+        sql.update_people_with(connection, changes)
 
     def add_history(self, entries: list[dict]) -> None:
         """Insert user-type history lines (``person_id``, ``from_type``, ``to_type``, ``changed_at``)."""
