@@ -146,7 +146,5 @@ def session_factory(engine, read_only: bool = False) -> sessionmaker[Session]:
     """Sessions for units of work; ``read_only`` for those that only read (listings, lookups),
     which then neither queue for SQLite's writer nor may write (``db.read_only_engine``)."""
     # expire_on_commit=False: results are read after commit without another round trip.
-    if read_only:
-        return sessionmaker(bind=read_only_engine(engine), expire_on_commit=False, autoflush=False,
-                            info={"read_only": True})
-    return sessionmaker(bind=engine, expire_on_commit=False, autoflush=False)
+    return sessionmaker(bind=read_only_engine(engine) if read_only else engine, expire_on_commit=False,
+                        autoflush=False, info={"read_only": read_only})
