@@ -16,7 +16,7 @@ from pathlib import Path
 _TICK = os.sysconf("SC_CLK_TCK")
 
 
-def _process_cpu() -> dict[int, tuple[int, str, float]]:
+def process_cpu() -> dict[int, tuple[int, str, float]]:
     """pid -> (parent pid, command name, user+system CPU seconds) of every process."""
     table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
@@ -62,7 +62,7 @@ class Census:
     def _run(self, start_at: float, stop_at: float) -> None:
         for moment in (start_at, stop_at):
             time.sleep(max(0.0, moment - time.time()))
-            groups = cpu_groups(_process_cpu(), self.master_pid, self.load_pids)
+            groups = cpu_groups(process_cpu(), self.master_pid, self.load_pids)
             self.snapshots.append((time.monotonic(), groups, _machine()))
 
     def per_request(self, requests: int) -> dict | None:
