@@ -327,10 +327,12 @@ def test_an_external_id_inserted_while_the_insert_waits_becomes_an_update(engine
     with ThreadPoolExecutor(1) as pool:
         saving = pool.submit(_save, StatementSaves(watched, uow_factory), world, "W1",
                              {**values, "City": "Bergen"}, admission)
-        _wait_until_blocked(engine)
-        other.commit()
+        try:
+            _wait_until_blocked(engine)
+            other.commit()
+        finally:
+            other.close()  # a failure above must not leave the save waiting for this lock forever
         outcome = saving.result(timeout=10)
-    other.close()
     assert answers == [(None, [])]  # neither inserted nor found: then loaded as any save
     assert outcome.action is Action.UPDATED
     assert [row.city for row in _rows(engine, people.c.city, external_id="W1")] == ["Bergen"]
@@ -345,6 +347,7 @@ def _wait_until_blocked(engine, seconds: float = 10.0) -> None:
             waiting = watcher.execute(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock'")).scalar()
+            watcher.rollback()  # pg_stat_activity is read once per transaction: look afresh
             if waiting:
                 return
             time.sleep(0.01)
