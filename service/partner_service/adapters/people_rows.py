@@ -69,7 +69,7 @@ class PeopleRows:
             return [sql.person(row) for row in cursor.fetchall()]
         connection, sql = self._driver()
         statement, parameters = sql.batch_lookup(client_id, ids, external_ids)
-        cursor = sql.execute(connection, statement, parameters, prepare=False)
+        cursor = sql.execute(connection, statement, parameters)
         return [sql.person(row) for row in cursor.fetchall()]
 
     def begin_batch(self, client_id: int, external_ids: Iterable[str]) -> None:
