@@ -72,18 +72,17 @@ _PLAIN = frozenset({str, int, bool, float, datetime.date, datetime.datetime})  #
 
 
 def to_wire(value: Any, item: str | None = None) -> Any:
-    """A dataclass, list, enum or scalar as the dict/list/str zeep serialises; ``None``s left out."""
+    """A dataclass, list, enum or scalar as the dict/list/str zeep serialises."""
     if value is None or (item is None and type(value) in _PLAIN):
         return value
     if item is not None:
         return {item: [to_wire(v) for v in value]}
     if dataclasses.is_dataclass(value):
-        out = {}
-        for name, wire, _type, sub_item, _max in fields_of(type(value)):
-            field_value = getattr(value, name)
-            if field_value is not None:  # most fields of a record are unset: no call for them
-                out[wire] = to_wire(field_value, sub_item)
-        return out
+        # Unset fields are sent as None, not left out: zeep skips an optional element whose
+        # value is None at once, but renders and validates one that is missing from the dict
+        # (as NotSet), and most of a record's 27 fields are unset.
+        return {wire: None if (field_value := getattr(value, name)) is None else to_wire(field_value, sub_item)
+                for name, wire, _type, sub_item, _max in fields_of(type(value))}
     if isinstance(value, Enum):
         return value.value
     return value
