@@ -79,24 +79,38 @@ def _record(element, type_: type) -> Any:
     return type_(**values)  # a required field left out: TypeError, zeep then reads it
 
 
-def read_answer(content: bytes, output: Part, settings) -> Any:
-    """The answer as the operation's result type, or ``NOT_READ``."""
+def answer_parts(content: bytes, output: Part, settings) -> list | Any:
+    """The answer's part elements, if it is one plain SOAP 1.1 envelope holding only parts
+    of the expected name (cheap: lxml parses, Python only looks at the outer elements);
+    ``NOT_READ`` for anything else (a fault, another shape, XML zeep should judge)."""
     try:
         envelope = parse_xml(content, None, settings=settings)
-        if envelope.tag != f"{{{SOAP11_ENV}}}Envelope":
-            return NOT_READ
-        bodies = [c for c in envelope if c.tag == f"{{{SOAP11_ENV}}}Body"]
-        wrappers = [c for c in bodies[0] if isinstance(c.tag, str)] if len(bodies) == 1 else []
-        if len(wrappers) != 1 or wrappers[0].tag == f"{{{SOAP11_ENV}}}Fault":
-            return NOT_READ
-        parts = [c for c in wrappers[0] if isinstance(c.tag, str)]
-        if not parts or any(c.tag != f"{{{TNS}}}{output.wire}" for c in parts):
-            return NOT_READ  # an empty answer may break a minOccurs: zeep checks those
-        results = [_value(c, output.type) for c in parts]
-    except (_Unreadable, TypeError, ValueError, KeyError, LookupError):
-        return NOT_READ
     except Exception:  # noqa: BLE001 (zeep's XML errors and the like: zeep reports them its way)
+        return NOT_READ
+    if envelope.tag != f"{{{SOAP11_ENV}}}Envelope":
+        return NOT_READ
+    bodies = [c for c in envelope if c.tag == f"{{{SOAP11_ENV}}}Body"]
+    wrappers = [c for c in bodies[0] if isinstance(c.tag, str)] if len(bodies) == 1 else []
+    if len(wrappers) != 1 or wrappers[0].tag == f"{{{SOAP11_ENV}}}Fault":
+        return NOT_READ
+    parts = [c for c in wrappers[0] if isinstance(c.tag, str)]
+    if not parts or any(c.tag != f"{{{TNS}}}{output.wire}" for c in parts):
+        return NOT_READ  # an empty answer may break a minOccurs: zeep checks those
+    return parts
+
+
+def read_parts(parts: list, output: Part) -> Any:
+    """``answer_parts``' elements as the operation's result type, or ``NOT_READ``."""
+    try:
+        results = [_value(c, output.type) for c in parts]
+    except Exception:  # noqa: BLE001 (_Unreadable, a required field left out, a bad value: zeep's to judge)
         return NOT_READ
     if output.many:
         return results
     return results[0] if len(results) == 1 else NOT_READ
+
+
+def read_answer(content: bytes, output: Part, settings) -> Any:
+    """The answer as the operation's result type, or ``NOT_READ``."""
+    parts = answer_parts(content, output, settings)
+    return NOT_READ if parts is NOT_READ else read_parts(parts, output)

@@ -28,6 +28,7 @@ from .generated.service import PartnerClient
 from .generated.types import Action, Member, Prospect, SaveResult
 from .linkstore import LinkStore, PersonLink
 from .records import ConnectorRecord, RecordProblem
+from .runtime import Answer, PreparedCall
 from .wire import too_long
 
 BATCH_MAX = 200  # contract "Batch operations": 1 to 200 records
@@ -86,8 +87,9 @@ class Pusher:
     def push(self, records: Iterable[ConnectorRecord | RecordProblem]) -> PushReport:
         # One batch at a time on the wire, each sent once the previous one is answered; the next
         # batch is read and built while the previous one waits for its answer, and sent while
-        # that answer's links are stored (a batch holding a connector ID of the one in flight
-        # waits for its links: it must carry the Ids).
+        # that answer is read and its links stored (a batch holding a connector ID of the one in
+        # flight waits for its links: it must carry the Ids). The sending thread only sends:
+        # all it does in Python competes for the GIL with the building, which doubles its cost.
         in_flight: _InFlight | None = None
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender:
             try:
@@ -97,7 +99,7 @@ class Pusher:
                     staged = self._stage(problems, batch)
                     answered = (in_flight.ready, in_flight.answer.result()) if in_flight else None
                     in_flight = None
-                    if staged.ready:  # sent while the previous answer's links are being stored
+                    if staged.ready:  # sent while the previous answer is read and its links stored
                         in_flight = _InFlight(sender.submit(self._send, staged), staged.ready,
                                               {r.connector_id for r, _ in staged.ready})
                     if answered:
@@ -105,13 +107,13 @@ class Pusher:
                     self._count_staged(staged)
                 if in_flight:
                     in_flight = self._land(in_flight)
-            except Aborted as stop:
-                self.report.aborted = str(stop)
-            except BaseException:
+            except BaseException as error:
                 if in_flight:  # the partner may have saved it: keep its Ids for the next run
                     with contextlib.suppress(Exception):
                         self._land(in_flight)
-                raise
+                if not isinstance(error, Aborted):
+                    raise
+                self.report.aborted = str(error)
         return self.report
 
     def _batches(self, records: Iterable[ConnectorRecord | RecordProblem]):
@@ -183,7 +185,7 @@ class Pusher:
                     staged.batch_call = self.client.prepare(batch_op, first.club_id, wires,
                                                             test=self.test or None)
                 except exc.PartnerError as error:  # met when sent, as an unprepared call would be
-                    staged.batch_call = functools.partial(_raise, error)
+                    staged.batch_call = PreparedCall(functools.partial(_raise, error))
         return staged
 
     def _count_staged(self, staged: _Staged) -> None:
@@ -199,7 +201,9 @@ class Pusher:
         ``None``, the batch in flight after it."""
         self._remember(in_flight.ready, in_flight.answer.result())
 
-    def _send(self, staged: _Staged) -> list[SaveResult | exc.Fault]:
+    def _send(self, staged: _Staged) -> Answer | list[SaveResult | exc.Fault]:
+        """In the sending thread: the batch's exchange, its answer left unread (``_remember``
+        reads it); or, when the batch call failed, each record's own."""
         ready = staged.ready
         record = ready[0][0]
         batch_op, single_op = self.client.capabilities.save_operations(record.user_type)
@@ -208,7 +212,7 @@ class Pusher:
         wires = [w for _, w in ready]
         if batch_op is not None:
             try:
-                return staged.batch_call()
+                return staged.batch_call.send()
             except exc.Fault as error:
                 if _is_systemic(error):
                     raise Aborted(str(error)) from None
@@ -238,7 +242,12 @@ class Pusher:
         # Every save method of the contract takes (ClubId, record or records, Test).
         return self.client.method(operation)(club_id, records, test=self.test or None)
 
-    def _remember(self, ready, results) -> None:
+    def _remember(self, ready, results: Answer | list[SaveResult | exc.Fault]) -> None:
+        if isinstance(results, Answer):
+            try:
+                results = results.read()
+            except exc.PartnerError as error:  # an answer that does not match the contract
+                raise Aborted(str(error)) from None
         links = []
         for (record, _wire), result in zip(ready, results, strict=True):
             if isinstance(result, exc.Fault):
@@ -271,7 +280,7 @@ class _Staged:
     ready: list[tuple[ConnectorRecord, Prospect | Member]] = field(default_factory=list)
     without_owner: int = 0
     without_source: int = 0
-    batch_call: Callable[[], list[SaveResult]] | None = None  # the batch operation, built
+    batch_call: PreparedCall | None = None  # the batch operation, built
 
 
 @dataclass

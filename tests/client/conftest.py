@@ -66,7 +66,9 @@ class FailsOnPurpose:
 
     ``drop``: the service handles the request (a save is committed), then the connection
     is cut before any answer, as when a network or proxy drops it. ``unavailable``: a
-    ``Server.Unavailable`` fault, nothing saved (the contract's "retry later").
+    ``Server.Unavailable`` fault, nothing saved (the contract's "retry later"). ``garble``:
+    the service handles the request, and its answer says ``Action`` values the contract has
+    not got.
     """
 
     def __init__(self, app, plan=("drop", "unavailable")):
@@ -92,6 +94,9 @@ class FailsOnPurpose:
             start_response("500 Internal Server Error", [("Content-Type", "text/xml; charset=utf-8"),
                                                          ("Content-Length", str(len(body)))])
             return [body]
+        if step == "garble":
+            answer = b"".join(self.app(environ, start_response))
+            return [answer.replace(b">Inserted<", b">Invented<")]
         return self.app(environ, start_response)
 
 

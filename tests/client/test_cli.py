@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -151,3 +154,27 @@ def test_an_interrupted_push_exits_2_and_a_rerun_finishes(cli, tmp_path, stored)
     code, output = run("--links", links, "push", "--sheet", sheet, str(records))
     assert code == 0, output
     assert len(stored()) == 50
+
+
+def test_the_installed_command_leaves_its_report_failures_and_links_complete(cli, tmp_path, stored):
+    # The console script (``partner_client.__main__``) skips the interpreter's last garbage
+    # collections at exit: whatever it wrote must be whole all the same.
+    sheet, links = cli(batch_size=7)
+    records = tmp_path / "prospects.jsonl"
+    prospects(records, 30)
+    with records.open("a") as handle:
+        handle.write(json.dumps({"connector_id": "IT-bad", "first_name": "No last name"}) + "\n")
+    command = Path(sys.executable).with_name("partner-client")
+    done = subprocess.run([str(command), "--links", links, "push", "--sheet", sheet, str(records)],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert summary(done.stdout) == {"inserted": 30, "updated": 0, "unchanged": 0, "stale": 0, "failed": 1}
+    failures = Path(f"{records}.failures.jsonl").read_text().splitlines()
+    assert [json.loads(line)["connector_id"] for line in failures] == ["IT-bad"]
+    store = LinkStore.open(links, read_sheet(sheet).partner_key)
+    try:
+        linked = store.people(f"IT-{n:05d}" for n in range(30))
+    finally:
+        store.close()
+    assert {k: v.partner_id for k, v in linked.items()} == {
+        k: str(row["id"]) for k, row in stored().items() if k != "IT-bad"}
