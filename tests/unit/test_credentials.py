@@ -233,6 +233,27 @@ def test_unknown_user_and_wrong_password_are_alike_in_answer_and_cost(auth, uow,
     assert "acme" not in wrong.message and "wrong" not in wrong.message
 
 
+def test_a_guess_against_a_cached_row_costs_one_check_as_an_unknown_user_does(auth, uow, hasher):
+    auth.authenticate(uow, text(), NOW)  # acme's row is cached from here on
+    refusal(auth, uow, text(username="nobody"))  # and nobody's absence
+    for _ in range(3):  # the third locks acme
+        refusal(auth, uow, text(password="guess"))
+    for token in (text(password="guess"), text(username="nobody"), digest("guess")):
+        hasher.verifications, reads = 0, uow.credentials.reads
+        refusal(auth, uow, token)
+        # the cached row, then the database's (unchanged): one check, alike for every refusal
+        assert (hasher.verifications, uow.credentials.reads - reads) == (
+            0 if token.password_type == DIGEST else 1, 1)
+
+
+def test_a_lock_lifted_elsewhere_lets_the_right_password_in_at_once(auth, uow):
+    for _ in range(3):
+        refusal(auth, uow, digest("guess"))
+    assert refusal(auth, uow, digest()).reason == "FailedAuthentication"  # locked, row cached
+    uow.credentials.items[1].register_success(NOW)  # another process's caller got in
+    assert auth.authenticate(uow, digest(), NOW).client_id == 7
+
+
 def test_revocation_reaches_the_authenticator_within_cache_seconds(auth, uow, clock):
     auth.authenticate(uow, digest(), NOW)
     uow.credentials.items[1].revoke(NOW)

@@ -138,6 +138,12 @@ class Credential:
             self.revoked_at = now
             self.version += 1
 
+    def checks_alike(self, other: Credential | None) -> bool:
+        """Whether ``other``, this row read again, answers every password check as this does:
+        the same secrets and state (``version``) and the same lock."""
+        return other is not None and (self.id, self.version, self.locked_until) == (
+            other.id, other.version, other.locked_until)
+
     def is_locked(self, now: datetime) -> bool:
         return self.locked_until is not None and now < self.locked_until
 

@@ -134,9 +134,14 @@ class Authenticator:
         credential, cached = self._credential(uow, token.username)
         opened = self._opens(credential, token, now)
         if not opened and cached:
-            # The cached row may predate a rotation or a new credential: ask the database once more.
-            credential, _ = self._credential(uow, token.username, fresh=True)
-            opened = self._opens(credential, token, now)
+            # The cached row may predate a rotation, a new credential or a lifted lock: ask the
+            # database once more, and check again only against a row that changed; otherwise
+            # every guess (and every one during a lock) would cost two argon2 runs.
+            fresh, _ = self._credential(uow, token.username, fresh=True)
+            unchanged = fresh is None if credential is None else credential.checks_alike(fresh)
+            credential = fresh
+            if not unchanged:
+                opened = self._opens(credential, token, now)
         return credential, opened
 
     def _opens(self, credential: Credential | None, token: UsernameToken, now: datetime) -> bool:
