@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import click
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from ..adapters import migrate
 from ..adapters.db import make_engine
@@ -12,12 +14,25 @@ from ..domain.errors import DomainError
 from ..service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
+def ready_database(engine: Engine) -> None:
+    """Migrate a SQLite file that is not current (the embedded default needs no setup), and
+    require a current schema on PostgreSQL; a clear message when it is unreachable."""
+    where = engine.url.render_as_string(hide_password=True)
+    try:
+        if not migrate.prepare(engine):
+            raise click.ClickException(f"The schema of {where} is not current: run "
+                                       "`partner-service db upgrade`.")
+    except SQLAlchemyError as error:
+        cause = getattr(error, "orig", None) or error
+        raise click.ClickException(f"Cannot use the database {where}: {type(cause).__name__}. "
+                                   "Is it running, and is PARTNER_DATABASE_URL right?") from None
+
+
 def open_uow(settings: Settings) -> SqlAlchemyUnitOfWork:
-    """A unit of work on the configured database (a SQLite file is migrated on first use)."""
+    """A unit of work on the configured database, its schema current (``ready_database``)."""
     start_mappers()
     engine = make_engine(settings.resolved_database_url())
-    if engine.dialect.name == "sqlite":
-        migrate.upgrade(engine)
+    ready_database(engine)
     return SqlAlchemyUnitOfWork(session_factory(engine))
 
 

@@ -16,9 +16,9 @@ from pathlib import Path
 import click
 from gunicorn.app.base import Application
 
-from ..adapters import migrate
 from ..adapters.db import make_engine
 from ..config import Settings
+from .cli_support import ready_database
 from .dev_tls import DevCertificate, ensure_dev_certificate
 
 GUNICORN_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py"
@@ -54,20 +54,10 @@ class _Gunicorn(Application):
 
 
 def check_database(settings: Settings) -> None:
-    """In the master, before forking: migrate a SQLite file once (workers would race),
-    require a current schema on PostgreSQL; a clear message when unreachable."""
-    from sqlalchemy.exc import SQLAlchemyError
-
+    """In the master, before forking: migrate a SQLite file once (workers would race)."""
     engine = make_engine(settings.resolved_database_url())
-    where = engine.url.render_as_string(hide_password=True)
     try:
-        if not migrate.prepare(engine):
-            raise click.ClickException(f"The schema of {where} is not current: run "
-                                       "`partner-service db upgrade`.")
-    except SQLAlchemyError as error:
-        cause = getattr(error, "orig", None) or error
-        raise click.ClickException(f"Cannot use the database {where}: {type(cause).__name__}. "
-                                   "Is it running, and is PARTNER_DATABASE_URL right?") from None
+        ready_database(engine)
     finally:
         engine.dispose()
 
