@@ -34,7 +34,7 @@ def prebuilt(port: int, info: dict, records: int, tag: str) -> dict:
             "failed_calls": failures}
 
 
-def client_push(port: int, info: dict, records: int, workdir: Path) -> dict:
+def client_push(port: int, info: dict, records: int, workdir: Path, tag: str = "client") -> dict:
     """``partner-client push`` as an operator runs it: a turn-up sheet and a JSON Lines file."""
     sheet = workdir / "sheet.toml"
     sheet.write_text(
@@ -45,9 +45,9 @@ def client_push(port: int, info: dict, records: int, workdir: Path) -> dict:
     source = workdir / "records.jsonl"
     with source.open("w", encoding="utf-8") as handle:
         for n in range(records):
-            handle.write(json.dumps({"connector_id": f"client-{n}", "first_name": "Bench",
-                                     "last_name": f"Prospect client-{n}", "city": "c0", "mobile": "+1 555 0100",
-                                     "email": f"client-{n}@bench.example"}) + "\n")
+            handle.write(json.dumps({"connector_id": f"{tag}-{n}", "first_name": "Bench",
+                                     "last_name": f"Prospect {tag}-{n}", "city": "c0", "mobile": "+1 555 0100",
+                                     "email": f"{tag}-{n}@bench.example"}) + "\n")
     command = [str(BIN / "partner-client"), "--links", f"sqlite:///{workdir / 'links.sqlite3'}",
                "push", "--sheet", str(sheet), str(source)]
     began = time.perf_counter()
@@ -60,11 +60,22 @@ def client_push(port: int, info: dict, records: int, workdir: Path) -> dict:
     return result
 
 
-def compare(port: int, info: dict, records: int, workdir: Path) -> dict:
-    ceiling = prebuilt(port, info, records, "prebuilt")
-    if not (BIN / "partner-client").exists():
-        return {"records": records, "prebuilt": ceiling, "client": None,
-                "note": "partner-client is not installed in this environment"}
-    client = client_push(port, info, records, workdir)
-    return {"records": records, "prebuilt": ceiling, "client": client,
-            "ratio": round(client["records_per_s"] / ceiling["records_per_s"], 3)}
+def compare(port: int, info: dict, records: int, workdir: Path, rounds: int = 3) -> dict:
+    """``rounds`` alternating pairs (pre-built envelopes, then the client) against the same
+    server; the ratio is the median of the pairs'. One pair alone swings by a fifth from one
+    minute to the next on a shared machine; each push adds its people to the table, so the
+    pairs run on a table growing alike for both."""
+    pairs = []
+    for n in range(rounds):
+        ceiling = prebuilt(port, info, records, f"prebuilt{n}")
+        if not (BIN / "partner-client").exists():
+            return {"records": records, "prebuilt": ceiling, "client": None,
+                    "note": "partner-client is not installed in this environment"}
+        round_dir = workdir / f"push{n}"
+        round_dir.mkdir(exist_ok=True)
+        client = client_push(port, info, records, round_dir, f"client{n}")
+        pairs.append({"prebuilt": ceiling, "client": client,
+                      "ratio": round(client["records_per_s"] / ceiling["records_per_s"], 3)})
+    middle = sorted(pairs, key=lambda pair: pair["ratio"])[(len(pairs) - 1) // 2]  # the lower of two middles
+    return {"records": records, "rounds": pairs, "prebuilt": middle["prebuilt"], "client": middle["client"],
+            "ratio": middle["ratio"], "ratios": [pair["ratio"] for pair in pairs]}

@@ -175,7 +175,7 @@ def bench_engine(kind: str, workdir: Path, options, results: dict) -> None:
                 print(f"  {kind:10} {scenario:6} {_line(results[scenario][kind])}", flush=True)
             results.setdefault("rss_mb", {})[kind] = worker_rss_mb(master.pid)
             if kind == options.push_engine and options.push_records:
-                results["push"] = push.compare(port, info, options.push_records, workdir)
+                results["push"] = push.compare(port, info, options.push_records, workdir, options.push_rounds)
 
 
 def bench_ceiling(workdir: Path, options, results: dict, info: dict) -> None:
@@ -249,7 +249,12 @@ def report(results: dict, options) -> dict:
         f"{k} {v} (x{_ratio(max(v or [0]), ceiling_rss)})" for k, v in results["rss_mb"].items()))
     if "push" in results:
         p = results["push"]
-        print(f"\nclient push of {p.get('records')} prospects: " + json.dumps(p))
+        for n, pair in enumerate(p.get("rounds", []), 1):
+            client, ceiling = pair["client"], pair["prebuilt"]
+            print(f"\nclient push of {p['records']} prospects, pair {n}: pre-built {ceiling['seconds']} s,"
+                  f" client {client['seconds']} s (exit {client['exit_code']}), ratio {pair['ratio']}", end="")
+        median = {k: v for k, v in p.items() if k != "rounds"}
+        print("\nclient push, median of the pairs: " + json.dumps(median))
     return results
 
 
@@ -265,6 +270,8 @@ def main(argv=None) -> None:
     parser.add_argument("--scenarios", default="save,batch,staff", help=f"of {', '.join(SCENARIOS)}")
     parser.add_argument("--push-records", type=int, default=10_000, help="0 skips the client push")
     parser.add_argument("--push-engine", default="postgresql")
+    parser.add_argument("--push-rounds", type=int, default=3,
+                        help="alternating pairs of pre-built envelopes and client push (median ratio)")
     parser.add_argument("--no-floor", dest="floor", action="store_false",
                         help="skip the floor (one and two bare PostgreSQL statements per request)")
     parser.add_argument("--replay-cache-url", default="", help="redis://... : the served app's replay cache")
