@@ -90,23 +90,25 @@ class Pusher:
         # that answer is read and its links stored (a batch holding a connector ID of the one in
         # flight waits for its links: it must carry the Ids). The sending thread only sends:
         # all it does in Python competes for the GIL with the building, which doubles its cost.
-        in_flight: _InFlight | None = None
+        in_flight: _InFlight | None = None  # cleared before it is landed: never landed twice
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender:
             try:
                 for problems, batch in self._batches(records):
                     if in_flight and not in_flight.ids.isdisjoint(r.connector_id for r in batch):
-                        in_flight = self._land(in_flight)  # this batch needs the Ids that one brings
+                        landing, in_flight = in_flight, None  # this batch needs the Ids it brings
+                        self._land(landing)
                     staged = self._stage(problems, batch)
-                    answered = (in_flight.ready, in_flight.answer.result()) if in_flight else None
-                    in_flight = None
+                    previous, in_flight = in_flight, None
+                    answer = previous.answer.result() if previous else None
                     if staged.ready:  # sent while the previous answer is read and its links stored
                         in_flight = _InFlight(sender.submit(self._send, staged), staged.ready,
                                               {r.connector_id for r, _ in staged.ready})
-                    if answered:
-                        self._remember(*answered)
                     self._count_staged(staged)
+                    if previous:
+                        self._remember(previous.ready, answer)
                 if in_flight:
-                    in_flight = self._land(in_flight)
+                    landing, in_flight = in_flight, None
+                    self._land(landing)
             except BaseException as error:
                 if in_flight:  # the partner may have saved it: keep its Ids for the next run
                     with contextlib.suppress(Exception):
@@ -197,8 +199,8 @@ class Pusher:
         self.report.without_source += staged.without_source
 
     def _land(self, in_flight: _InFlight) -> None:
-        """Wait for a sent batch's answer and store its links (raises ``Aborted`` as the send did);
-        ``None``, the batch in flight after it."""
+        """Wait for a sent batch's answer, read it and store its links (raises ``Aborted`` as the
+        send or the reading did)."""
         self._remember(in_flight.ready, in_flight.answer.result())
 
     def _send(self, staged: _Staged) -> Answer | list[SaveResult | exc.Fault]:

@@ -98,13 +98,15 @@ def test_a_push_stops_at_an_answer_it_cannot_read_and_keeps_what_was_saved(partn
     # still read and its links kept, and a second run sends nobody twice.
     wrap, holder = flaky(("pass", "garble"))
     rows = [{"connector_id": f"p{n}", "first_name": "P", "last_name": str(n)} for n in range(9)]
+    rows.insert(7, {"connector_id": "bad", "first_name": "B", "last_name": "B", "birth_date": "soon"})
     batch = [parse_record(n, row, world.acme_club_ids[0]) for n, row in enumerate(rows, 1)]
     with PartnerClient.connect(partner(wrap=wrap)) as client:
         report = Pusher(client, links, batch_size=3).push(batch)
         assert report.aborted and "does not match the contract" in report.aborted
         assert report.count(Action.INSERTED) == 6
+        assert [f.connector_id for f in report.failures] == ["bad"]  # read with the batch in flight
         assert sorted(links.people(r["connector_id"] for r in rows)) == ["p0", "p1", "p2", "p6", "p7", "p8"]
         resumed = Pusher(client, links, batch_size=3).push(batch)
     assert resumed.aborted is None
-    assert resumed.count(Action.UNCHANGED) == 9
+    assert (resumed.count(Action.UNCHANGED), resumed.count(Action.FAILED)) == (9, 1)
     assert len(stored()) == 9
