@@ -108,3 +108,19 @@ def test_operations_beyond_the_contract_are_ignored():
         with client:
             assert "PurgeEverything" not in client.capabilities.operations
             assert "SaveProspects" in client.capabilities.operations
+
+
+def test_a_prepared_call_raises_faults_when_sent_and_makes_results_when_read(connect, world):
+    client = connect()
+    club = world.acme_club_ids[0]
+    refused = client.prepare("SaveProspect", club, Prospect(first_name="A", last_name="B", lead_owner_id="999"))
+    with pytest.raises(ValidationError) as caught:
+        refused.send()
+    assert caught.value.field == "LeadOwnerId"
+    prospects = [Prospect(external_id=f"x-{n}", first_name="X", last_name=str(n)) for n in range(3)]
+    answer = client.prepare("SaveProspects", club, prospects).send()
+    results = answer.read()
+    assert [(r.action, r.user_type) for r in results] == [(Action.INSERTED, UserType.PROSPECT)] * 3
+    # Calling it is sending and reading at once, as the typed method does.
+    again = client.prepare("SaveProspects", club, [Prospect(id=results[0].id, first_name="X")])()
+    assert [(r.id, r.action) for r in again] == [(results[0].id, Action.UNCHANGED)]
