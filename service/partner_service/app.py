@@ -69,10 +69,14 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     sessions = session_factory(engine)
     nonces = replay_cache(settings) if authenticate is None else None
     readers = session_factory(engine, read_only=True)
+
+    def reader() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(readers)
+
     deps = Dependencies(uow=lambda: SqlAlchemyUnitOfWork(sessions),
                         authenticate=authenticate
-                        or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions), nonces),
-                        reader=lambda: SqlAlchemyUnitOfWork(readers))
+                        or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions), nonces, reader),
+                        reader=reader)
     soap_app = build_application(deps, settings.operations)
     template = canonical_wsdl(soap_app, DEFAULT_LOCATION)
     cache: dict[str, bytes] = {}

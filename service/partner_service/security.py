@@ -43,9 +43,12 @@ def replay_cache(settings: Settings) -> NonceStore | None:
 
 
 def ws_security(settings: Settings, uow_factory: Callable[[], object],
-                nonces: NonceStore | None = None) -> HeaderAuthenticator:
+                nonces: NonceStore | None = None,
+                reader: Callable[[], object] | None = None) -> HeaderAuthenticator:
     """The ``authenticate`` hook of ``create_app``: SOAP header elements -> Principal.
 
-    ``nonces``: the replay cache when it is not the database's table (``replay_cache``)."""
-    authenticator = Authenticator(secret_keeper(settings), auth_policy(settings), nonces=nonces)
+    ``nonces``: the replay cache when it is not the database's table (``replay_cache``);
+    ``reader``: read-only units of work for reading credentials."""
+    authenticator = Authenticator(secret_keeper(settings), auth_policy(settings), nonces=nonces,
+                                  reader=reader)
     return HeaderAuthenticator(authenticator, uow_factory)

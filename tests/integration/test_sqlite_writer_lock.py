@@ -6,12 +6,18 @@ import fcntl
 import os
 import threading
 from contextlib import nullcontext
+from datetime import datetime
 
 import pytest
+from argon2 import PasswordHasher
+from cryptography.fernet import Fernet
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
+from partner_service.adapters.secrets import SecretKeeper
+from partner_service.domain.credentials import DIGEST, UsernameToken, password_digest
 from partner_service.domain.model import Principal
-from partner_service.service_layer import tenants
+from partner_service.service_layer import credentials, tenants
+from partner_service.service_layer.auth import Authenticator
 from partner_service.service_layer.staff import list_staff
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from sqlalchemy import text
@@ -71,3 +77,27 @@ def test_a_reader_neither_takes_the_lock_nor_waits_for_a_writer(sqlite):
         assert not reader.is_alive(), "the reader waited for the writer"
         assert [view.first_name for view in outcome[0]] == ["Kept"]
         assert not _free(lock_path)  # still the writer's
+
+
+def test_a_credential_is_read_beside_a_writer(sqlite):
+    """A request whose credential is not cached (every 5 s, and at a worker's start) does not
+    queue behind a batch being written: only its nonce and a failure need the writer."""
+    engine, lock_path, uow_factory = sqlite
+    client = tenants.create_client(uow_factory(), "Acme", 1)
+    keeper = SecretKeeper(Fernet.generate_key(), PasswordHasher(memory_cost=1024))
+    issued = credentials.add_credential(uow_factory(), keeper, client.id, "acme")
+    readers = session_factory(engine, read_only=True)
+    authenticator = Authenticator(keeper, reader=lambda: SqlAlchemyUnitOfWork(readers))
+    nonce, created = os.urandom(16), "2026-11-28T12:00:00Z"
+    token = UsernameToken("acme", password_digest(nonce, created, issued.password), DIGEST, nonce=nonce,
+                          created_text=created, created=datetime(2026, 11, 28, 12, 0, 0))
+    with uow_factory() as writer:  # holds the writer lock, as a batch does while it writes
+        writer.clients.get(client.id)
+        assert not _free(lock_path)
+        outcome: list = []
+        checker = threading.Thread(target=lambda: outcome.append(
+            authenticator.check(uow_factory(), token, datetime(2026, 11, 28, 12, 0, 1))))
+        checker.start()
+        checker.join(timeout=5)
+        assert not checker.is_alive(), "the credential's read waited for the writer"
+        assert outcome[0].username == "acme"

@@ -98,10 +98,13 @@ class Authenticator:
 
     def __init__(self, secrets: Secrets, policy: AuthPolicy | None = None,
                  monotonic: Callable[[], float] = time.monotonic, cache_size: int = 1024,
-                 nonces: NonceStore | None = None):
+                 nonces: NonceStore | None = None, reader: Callable[[], UnitOfWork] | None = None):
         self.secrets = secrets
         self.policy = policy or AuthPolicy()
         self.nonces = nonces                    # None: the database's table, via the unit of work
+        # Read-only units of work for the credential row: on SQLite a reader does not queue for
+        # the single writer (a batch holds it 100 ms and more). None: the caller's unit of work.
+        self.reader = reader
         self._monotonic = monotonic
         self._rows = _Bounded(cache_size)       # username -> (read at, Credential or None)
         self._verified = _Bounded(cache_size)   # HMAC of a good text check -> True
@@ -159,8 +162,8 @@ class Authenticator:
         cached = None if fresh else self._rows.get(username)
         if cached is not None and self._monotonic() - cached[0] < self.policy.cache_seconds:
             return cached[1], True
-        with uow:
-            credential = uow.credentials.detached(username)
+        with self.reader() if self.reader else uow as reading:
+            credential = reading.credentials.detached(username)
         self._rows.put(username, (self._monotonic(), credential))
         return credential, False
 
