@@ -65,12 +65,12 @@ def compare(port: int, info: dict, records: int, workdir: Path, rounds: int = 3)
     server; the ratio is the median of the pairs'. One pair alone swings by a fifth from one
     minute to the next on a shared machine; each push adds its people to the table, so the
     pairs run on a table growing alike for both."""
+    if not (BIN / "partner-client").exists():
+        return {"records": records, "prebuilt": prebuilt(port, info, records, "prebuilt"), "client": None,
+                "note": "partner-client is not installed in this environment"}
     pairs = []
     for n in range(rounds):
         ceiling = prebuilt(port, info, records, f"prebuilt{n}")
-        if not (BIN / "partner-client").exists():
-            return {"records": records, "prebuilt": ceiling, "client": None,
-                    "note": "partner-client is not installed in this environment"}
         round_dir = workdir / f"push{n}"
         round_dir.mkdir(exist_ok=True)
         client = client_push(port, info, records, round_dir, f"client{n}")

@@ -166,9 +166,12 @@ class PartnerClientBase:
 
     def _read(self, name: str, spec: OperationSpec, answer: Any) -> Any:
         if isinstance(answer, _Unread):
-            answer = answer.read(self, name)
-            if isinstance(answer, _Typed):
-                return answer.value
+            value = read_parts(answer.parts, spec.output)
+            if value is not NOT_READ:
+                return value
+            binding = self._service._binding
+            with _translated(name):  # a value only zeep knows how to read, or to refuse
+                answer = binding.process_reply(self._zeep, binding.get(name), answer.response)
         out = spec.output
         try:
             if out.many:
@@ -200,30 +203,13 @@ class PartnerClientBase:
             return binding.process_reply(self._zeep, binding.get(name), response)
 
 
-class _Typed:
-    """An answer read straight into the result type (``answers.read_parts``)."""
-
-    __slots__ = ("value",)
-
-    def __init__(self, value: Any):
-        self.value = value
-
-
 class _Unread:
-    """A plain answer's part elements, not yet read into the result type."""
+    """A plain answer's part elements, not yet read into the result type (``_read``)."""
 
     __slots__ = ("parts", "response")
 
     def __init__(self, parts: list, response: requests.Response):
         self.parts, self.response = parts, response
-
-    def read(self, client: PartnerClientBase, name: str) -> Any:
-        value = read_parts(self.parts, client.operations[name].output)
-        if value is not NOT_READ:
-            return _Typed(value)
-        binding = client._service._binding
-        with _translated(name):  # a value only zeep knows how to read, or to refuse
-            return binding.process_reply(client._zeep, binding.get(name), self.response)
 
 
 @contextmanager
