@@ -8,6 +8,7 @@ import io.partnersoap.client.model.Staff;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.net.ConnectException;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.http.HttpClient;
@@ -21,6 +22,7 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.xml.stream.XMLOutputFactory;
 import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamWriter;
@@ -45,7 +47,8 @@ import org.xml.sax.SAXException;
  * unless the builder says otherwise. Failures are unchecked {@link PartnerException}s: a fault
  * the service answered is a {@link PartnerFaultException} subclass, no SOAP answer a
  * {@link PartnerTransportException}; {@link PartnerException#isRetryable()} says whether to retry.
- * The client never retries by itself and writes no log. The bundled WSDL describes the contract
+ * The client writes no log and does not retry failures, with one exception: a call that is safe
+ * to repeat is sent once more when a pooled connection turns out closed before any answer came. The bundled WSDL describes the contract
  * it was generated from; nothing is fetched from the service but the answers to calls.
  */
 public final class PartnerClient implements AutoCloseable {
@@ -56,6 +59,8 @@ public final class PartnerClient implements AutoCloseable {
     /** The most records one batch call takes (the contract's maxOccurs). */
     public static final int MAX_BATCH = 200;
 
+    /** How often a repeatable call is sent again after its connection broke without an answer. */
+    private static final int STALE_CONNECTION_REPEATS = 2;
     private static final XMLOutputFactory OUTPUTS = XMLOutputFactory.newFactory();
 
     private final URI endpoint;
@@ -127,7 +132,7 @@ public final class PartnerClient implements AutoCloseable {
      */
     public SaveResult saveProspect(int clubId, Prospect prospect, boolean testOnly) {
         Objects.requireNonNull(prospect, "prospect");
-        return call(Operations.SAVE_PROSPECT, w -> Operations.writeSaveProspect(w, clubId, prospect, flag(testOnly)));
+        return call(Operations.SAVE_PROSPECT, testOnly || named(prospect.getId(), prospect.getExternalId()), w -> Operations.writeSaveProspect(w, clubId, prospect, flag(testOnly)));
     }
 
     /**
@@ -151,7 +156,7 @@ public final class PartnerClient implements AutoCloseable {
      */
     public SaveResult saveMember(int clubId, Member member, boolean testOnly) {
         Objects.requireNonNull(member, "member");
-        return call(Operations.SAVE_MEMBER, w -> Operations.writeSaveMember(w, clubId, member, flag(testOnly)));
+        return call(Operations.SAVE_MEMBER, testOnly || named(member.getId(), member.getExternalId()), w -> Operations.writeSaveMember(w, clubId, member, flag(testOnly)));
     }
 
     /**
@@ -175,7 +180,7 @@ public final class PartnerClient implements AutoCloseable {
      */
     public SaveResult saveExMember(int clubId, Member exMember, boolean testOnly) {
         Objects.requireNonNull(exMember, "exMember");
-        return call(Operations.SAVE_EX_MEMBER,
+        return call(Operations.SAVE_EX_MEMBER, testOnly || named(exMember.getId(), exMember.getExternalId()),
             w -> Operations.writeSaveExMember(w, clubId, exMember, flag(testOnly)));
     }
 
@@ -205,7 +210,8 @@ public final class PartnerClient implements AutoCloseable {
      */
     public List<SaveResult> saveProspects(int clubId, List<Prospect> prospects, boolean allOrNone, boolean testOnly) {
         List<Prospect> batch = batch(prospects, "prospects");
-        return call(Operations.SAVE_PROSPECTS,
+        boolean repeatable = testOnly || batch.stream().allMatch(p -> named(p.getId(), p.getExternalId()));
+        return call(Operations.SAVE_PROSPECTS, repeatable,
             w -> Operations.writeSaveProspects(w, clubId, batch, flag(allOrNone), flag(testOnly)));
     }
 
@@ -232,7 +238,8 @@ public final class PartnerClient implements AutoCloseable {
      */
     public List<SaveResult> saveMembers(int clubId, List<Member> members, boolean allOrNone, boolean testOnly) {
         List<Member> batch = batch(members, "members");
-        return call(Operations.SAVE_MEMBERS,
+        boolean repeatable = testOnly || batch.stream().allMatch(m -> named(m.getId(), m.getExternalId()));
+        return call(Operations.SAVE_MEMBERS, repeatable,
             w -> Operations.writeSaveMembers(w, clubId, batch, flag(allOrNone), flag(testOnly)));
     }
 
@@ -259,7 +266,8 @@ public final class PartnerClient implements AutoCloseable {
      */
     public List<SaveResult> saveExMembers(int clubId, List<Member> exMembers, boolean allOrNone, boolean testOnly) {
         List<Member> batch = batch(exMembers, "exMembers");
-        return call(Operations.SAVE_EX_MEMBERS,
+        boolean repeatable = testOnly || batch.stream().allMatch(m -> named(m.getId(), m.getExternalId()));
+        return call(Operations.SAVE_EX_MEMBERS, repeatable,
             w -> Operations.writeSaveExMembers(w, clubId, batch, flag(allOrNone), flag(testOnly)));
     }
 
@@ -271,7 +279,7 @@ public final class PartnerClient implements AutoCloseable {
      * @return the staff, possibly empty
      */
     public List<Staff> getStaffList() {
-        return call(Operations.GET_STAFF_LIST, w -> Operations.writeGetStaffList(w, null));
+        return call(Operations.GET_STAFF_LIST, true, w -> Operations.writeGetStaffList(w, null));
     }
 
     /**
@@ -281,7 +289,7 @@ public final class PartnerClient implements AutoCloseable {
      * @return the staff, possibly empty
      */
     public List<Staff> getStaffList(int clubId) {
-        return call(Operations.GET_STAFF_LIST, w -> Operations.writeGetStaffList(w, clubId));
+        return call(Operations.GET_STAFF_LIST, true, w -> Operations.writeGetStaffList(w, clubId));
     }
 
     /**
@@ -293,7 +301,7 @@ public final class PartnerClient implements AutoCloseable {
      */
     public Staff getStaffByEmail(String email) {
         Objects.requireNonNull(email, "email");
-        return call(Operations.GET_STAFF_BY_EMAIL, w -> Operations.writeGetStaffByEmail(w, email));
+        return call(Operations.GET_STAFF_BY_EMAIL, true, w -> Operations.writeGetStaffByEmail(w, email));
     }
 
     /**
@@ -316,7 +324,7 @@ public final class PartnerClient implements AutoCloseable {
      * @return the lead sources, possibly empty
      */
     public List<LeadSource> getLeadSources() {
-        return call(Operations.GET_LEAD_SOURCES, Operations::writeGetLeadSources);
+        return call(Operations.GET_LEAD_SOURCES, true, Operations::writeGetLeadSources);
     }
 
     /**
@@ -339,7 +347,7 @@ public final class PartnerClient implements AutoCloseable {
      */
     public SaveResult saveLeadSource(LeadSource leadSource, boolean testOnly) {
         Objects.requireNonNull(leadSource, "leadSource");
-        return call(Operations.SAVE_LEAD_SOURCE, w -> Operations.writeSaveLeadSource(w, leadSource, flag(testOnly)));
+        return call(Operations.SAVE_LEAD_SOURCE, true, w -> Operations.writeSaveLeadSource(w, leadSource, flag(testOnly)));
     }
 
     // ---- the exchange ----------------------------------------------------------------------
@@ -368,6 +376,11 @@ public final class PartnerClient implements AutoCloseable {
     /** The body of one request, written inside soapenv:Body. */
     interface BodyWriter {
         void write(XMLStreamWriter w) throws XMLStreamException;
+    }
+
+    /** A save that names its record (Id or ExternalId) updates that one record when repeated. */
+    private static boolean named(String id, String externalId) {
+        return id != null || externalId != null;
     }
 
     private static Boolean flag(boolean value) {
@@ -413,33 +426,59 @@ public final class PartnerClient implements AutoCloseable {
         return out.toByteArray();
     }
 
-    <T> T call(Operation<T> operation, BodyWriter body) {
+    /**
+     * One call. {@code repeatable}: sending it twice has the effect of sending it once (a read, a
+     * test-only save, a save naming its records, a lead source matched by name); such a call is
+     * sent again (at most twice, each time with a new token) when the connection broke before any byte of the answer
+     * came (a pooled connection the server had already closed: gunicorn closes idle ones after
+     * a few seconds, Java's HTTP client keeps them for minutes).
+     */
+    <T> T call(Operation<T> operation, boolean repeatable, BodyWriter body) {
         if (closed) {
             throw new IllegalStateException("this PartnerClient is closed");
         }
+        IOException failure = null;
+        for (int attempt = 0; attempt <= STALE_CONNECTION_REPEATS; attempt++) {
+            try {
+                HttpResponse<byte[]> response = send(operation, body);
+                return answer(operation, response.statusCode(), response.body());
+            } catch (IOException e) {
+                if (failure != null) {
+                    e.addSuppressed(failure);
+                }
+                failure = e;
+                if (!repeatable || e instanceof ConnectException || e instanceof SSLException) {
+                    break;
+                }
+            }
+        }
+        throw transportFailure(operation, failure);
+    }
+
+    private HttpResponse<byte[]> send(Operation<?> operation, BodyWriter body) throws IOException {
         HttpRequest request = HttpRequest.newBuilder(endpoint)
             .timeout(requestTimeout)
             .header("Content-Type", "text/xml; charset=utf-8")
             .header("SOAPAction", "\"" + operation.name + "\"")
             .POST(HttpRequest.BodyPublishers.ofByteArray(envelope(body)))
             .build();
-        HttpResponse<byte[]> response;
         try {
-            response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            return http.send(request, HttpResponse.BodyHandlers.ofByteArray());
         } catch (HttpConnectTimeoutException e) {
             throw new PartnerTimeoutException(operation.name + ": no connection to " + endpoint.getHost()
                 + " within the connect timeout", e);
         } catch (HttpTimeoutException e) {
             throw new PartnerTimeoutException(operation.name + ": no answer within the request timeout of "
                 + requestTimeout.toMillis() + " ms", e);
-        } catch (IOException e) {
-            throw new PartnerTransportException(operation.name + ": " + endpoint.getHost() + " did not answer ("
-                + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", 0, e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new PartnerTransportException(operation.name + ": interrupted while waiting for the answer", 0, e);
         }
-        return answer(operation, response.statusCode(), response.body());
+    }
+
+    private PartnerTransportException transportFailure(Operation<?> operation, IOException e) {
+        return new PartnerTransportException(operation.name + ": " + endpoint.getHost() + " did not answer ("
+            + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : ": " + e.getMessage()) + ")", 0, e);
     }
 
     /** The result of an answer, or the exception of a fault or of something that is not SOAP. */

@@ -15,6 +15,8 @@ import javax.xml.stream.XMLStreamException;
 import javax.xml.stream.XMLStreamWriter;
 import org.w3c.dom.Element;
 import org.w3c.dom.Node;
+import org.xml.sax.ErrorHandler;
+import org.xml.sax.SAXParseException;
 
 /**
  * The XML the generated operation table needs: writing elements of the contract's namespace
@@ -25,6 +27,22 @@ final class Xml {
     static final String SOAP = "http://schemas.xmlsoap.org/soap/envelope/";
 
     private static final DocumentBuilderFactory PARSERS = parsers();
+    /** Errors become the parse's exception only (the default handler also prints them). */
+    private static final ErrorHandler SILENT = new ErrorHandler() {
+        @Override
+        public void warning(SAXParseException e) {
+        }
+
+        @Override
+        public void error(SAXParseException e) throws SAXParseException {
+            throw e;
+        }
+
+        @Override
+        public void fatalError(SAXParseException e) throws SAXParseException {
+            throw e;
+        }
+    };
 
     private Xml() {
     }
@@ -47,7 +65,9 @@ final class Xml {
     static DocumentBuilder parser() {
         synchronized (PARSERS) {
             try {
-                return PARSERS.newDocumentBuilder();
+                DocumentBuilder parser = PARSERS.newDocumentBuilder();
+                parser.setErrorHandler(SILENT);
+                return parser;
             } catch (ParserConfigurationException e) {
                 throw new IllegalStateException(e);
             }

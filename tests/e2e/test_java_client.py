@@ -1,0 +1,172 @@
+"""The Java client library (client/java, issue 20) is built offline with Maven against Debian's
+repository, passes its JUnit unit tests, and its integration tests pass against the real service
+with real WS-Security credentials; then a program compiled against nothing but the jar calls
+every operation and gets typed results and typed exceptions.
+
+One test drives one Maven run (about 30 s): the services it needs are all started first. The
+main service runs on a SQLite file (the client is what is tested here; the engines have their own
+tests); ``Server`` comes from a tenant whose staff read fails unexpectedly, ``Server.Unavailable``
+from a second app whose PostgreSQL connection is cut (a proxy, never the shared server). Maven and
+a JDK are required: a missing tool fails the test (tests/interop/install.sh installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import xml.etree.ElementTree as ET
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from partner_service.adapters import migrate
+from partner_service.adapters.db import make_engine
+from partner_service.service_layer import staff, tenants
+from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
+
+from ..support import postgres_database
+from ..support_proxy import proxied
+from .wsse_support import live_secure_app
+
+JAVA_PROJECT = Path(__file__).parents[2] / "client" / "java"
+STAFF_EMAIL = "jstaff@club.com"
+# Debian 12's surefire; the pom names 2.22.2, which Maven Central has (client/java/README.md).
+DEBIAN_SUREFIRE = "2.22.3"
+
+
+def maven_offline(local_repository: Path) -> list[str]:
+    """``mvn`` offline against /usr/share/maven-repo, with a throw-away local repository."""
+    mvn = shutil.which("mvn")
+    assert mvn, "Maven is not installed: run tests/interop/install.sh (.ci/run does)"
+    return [mvn, "-B", "-o", "-s", str(JAVA_PROJECT / "offline-settings.xml"), "-Daether.offline.protocols=file",
+            f"-Dmaven.repo.local={local_repository}", f"-Dsurefire.version={DEBIAN_SUREFIRE}"]
+
+
+def unit_of_work_factory(engine):
+    sessions = session_factory(engine)
+    return lambda: SqlAlchemyUnitOfWork(sessions)
+
+
+def surefire_totals(reports: Path) -> dict[str, int]:
+    totals = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for report in reports.glob("TEST-*.xml"):
+        suite = ET.parse(report).getroot()
+        for key in totals:
+            totals[key] += int(suite.get(key, "0"))
+    return totals
+
+
+@pytest.fixture
+def services(tmp_path, monkeypatch):
+    """The properties the integration tests read: live services and real credentials."""
+    with ExitStack() as stack:
+        engine = make_engine(f"sqlite:///{tmp_path / 'partner.sqlite3'}")
+        stack.callback(engine.dispose)
+        migrate.upgrade(engine)
+        uow_factory = unit_of_work_factory(engine)
+        acme = tenants.create_client(uow_factory(), "Acme Fitness", 2)
+        other = tenants.create_client(uow_factory(), "Other Gyms", 1)
+        broken = tenants.create_client(uow_factory(), "Broken Gyms", 1)
+        john = tenants.add_staff(uow_factory(), acme.id, STAFF_EMAIL, "John", "Staff")
+        (tmp_path / "main").mkdir()
+        (tmp_path / "down").mkdir()
+        live = stack.enter_context(live_secure_app(engine, uow_factory, tmp_path / "main"))
+
+        list_staff = staff.list_staff
+
+        def fails_for_broken(uow, principal, club_id=None):
+            if principal.client_id == broken.id:
+                raise RuntimeError("an unexpected error, for the Server fault")
+            return list_staff(uow, principal, club_id)
+
+        monkeypatch.setattr(staff, "list_staff", fails_for_broken)
+
+        database_url = stack.enter_context(postgres_database())
+        proxy, proxied_url = stack.enter_context(proxied(database_url))
+        direct = make_engine(database_url)
+        stack.callback(direct.dispose)
+        migrate.upgrade(direct)
+        down_tenant = tenants.create_client(unit_of_work_factory(direct)(), "Down Gyms", 1)
+        through_proxy = make_engine(proxied_url)
+        stack.callback(through_proxy.dispose)
+        down = stack.enter_context(live_secure_app(through_proxy, unit_of_work_factory(direct), tmp_path / "down"))
+        down_user, down_password = down.credential(down_tenant.id)
+        proxy.cut()
+
+        digest_user, digest_password = live.credential(acme.id)
+        text_user, text_password = live.credential(acme.id)
+        limited_user, limited_password = live.credential(acme.id, club_ids=[acme.club_ids[0]])
+        broken_user, broken_password = live.credential(broken.id)
+        yield {
+            "url": f"{live.url}/soap", "club": acme.club_ids[0], "otherClub": acme.club_ids[1],
+            "foreignClub": other.club_ids[0], "staffEmail": STAFF_EMAIL, "staffId": john.id,
+            "digest.username": digest_user, "digest.password": digest_password,
+            "text.username": text_user, "text.password": text_password,
+            "limited.username": limited_user, "limited.password": limited_password,
+            "broken.url": f"{live.url}/soap", "broken.username": broken_user, "broken.password": broken_password,
+            "unavailable.url": f"{down.url}/soap", "unavailable.username": down_user,
+            "unavailable.password": down_password,
+            "uow_factory": uow_factory, "client_id": acme.id,
+        }
+
+
+def write_properties(path: Path, values: dict) -> None:
+    lines = [f"{key}={value}" for key, value in values.items() if isinstance(value, str | int)]
+    path.write_text("\n".join(lines) + "\n", encoding="latin-1")
+
+
+def test_the_java_library_builds_passes_its_tests_and_a_program_calls_every_operation(services, tmp_path):
+    javac, java = shutil.which("javac"), shutil.which("java")
+    assert javac and java, "a JDK is not installed: run tests/interop/install.sh (.ci/run does)"
+    config = tmp_path / "partner-it.properties"
+    write_properties(config, services)
+    command = [*maven_offline(JAVA_PROJECT / "target" / "m2"), f"-Dpartner.it.config={config}", "verify"]
+    done = subprocess.run(command, cwd=JAVA_PROJECT, capture_output=True, text=True, timeout=400)
+    assert done.returncode == 0, f"mvn verify failed:\n{done.stdout[-12000:]}{done.stderr[-4000:]}"
+
+    target = JAVA_PROJECT / "target"
+    unit = surefire_totals(target / "surefire-reports")
+    integration = surefire_totals(target / "integration-reports")
+    assert unit["tests"] >= 30 and (unit["failures"], unit["errors"], unit["skipped"]) == (0, 0, 0), unit
+    assert integration["tests"] == 6 and (integration["failures"], integration["errors"],
+                                          integration["skipped"]) == (0, 0, 0), integration
+    jar = target / "partner-client-1.0.0.jar"
+    for artifact in (jar, target / "partner-client-1.0.0-sources.jar", target / "partner-client-1.0.0-javadoc.jar"):
+        assert artifact.is_file(), artifact
+
+    with services["uow_factory"]() as uow:
+        zoe = uow.people.by_external_id(services["client_id"], "JAVA-IT-1")
+        assert (zoe.first_name, zoe.last_name, zoe.mobile) == ("Zoë", "O'Brien <&>", None)
+        assert uow.people.by_external_id(services["client_id"], "JAVA-IT-FORBIDDEN") is None
+        assert uow.people.by_external_id(services["client_id"], "JAVA-IT-INVALID") is None
+        assert uow.people.by_external_id(services["client_id"], "JAVA-IT-T7-9") is not None
+
+    # A program compiled against the jar alone (public API only) calls every operation.
+    classes = tmp_path / "example"
+    done = subprocess.run([javac, "--release", "11", "-Werror", "-cp", str(jar), "-d", str(classes),
+                           str(JAVA_PROJECT / "examples" / "ConnectorExample.java")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run([java, "-cp", os.pathsep.join([str(jar), str(classes)]), "ConnectorExample",
+                           services["url"], services["digest.username"], services["digest.password"], "digest",
+                           str(services["club"]), STAFF_EMAIL], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = done.stdout.splitlines()
+    assert services["digest.password"] not in done.stdout
+    prospect_id = lines[5].split()[2]
+    assert lines == [
+        lines[0] if lines[0].startswith("SaveLeadSource INSERTED ") else "SaveLeadSource INSERTED <id> null",
+        lines[1],
+        "GetStaffList 1",
+        f"GetStaffByEmail {services['staffId']} [{services['club']}, {services['otherClub']}]",
+        "GetStaffByEmail PartnerNotFoundException Client.NotFound",
+        f"SaveProspect INSERTED {prospect_id} PROSPECT",
+        "SaveProspect PartnerValidationException LeadOwnerId",
+        f"SaveMember UPDATED {prospect_id} MEMBER",
+        f"SaveExMember UPDATED {prospect_id} EX_MEMBER",
+        lines[9] if lines[9].startswith("SaveProspects INSERTED ") else "SaveProspects INSERTED <id> PROSPECT",
+        lines[10] if lines[10].startswith("SaveMembers INSERTED ") else "SaveMembers INSERTED <id> MEMBER",
+        lines[11] if lines[11].startswith("SaveExMembers INSERTED ") else "SaveExMembers INSERTED <id> EX_MEMBER",
+    ]
+    assert lines[1].startswith("GetLeadSources ") and int(lines[1].split()[1]) >= 1
