@@ -16,6 +16,7 @@ import os
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+import zipfile
 from contextlib import ExitStack
 from pathlib import Path
 
@@ -132,8 +133,14 @@ def test_the_java_library_builds_passes_its_tests_and_a_program_calls_every_oper
     assert integration["tests"] == 6 and (integration["failures"], integration["errors"],
                                           integration["skipped"]) == (0, 0, 0), integration
     jar = target / "partner-client-1.0.0.jar"
-    for artifact in (jar, target / "partner-client-1.0.0-sources.jar", target / "partner-client-1.0.0-javadoc.jar"):
-        assert artifact.is_file(), artifact
+    with zipfile.ZipFile(jar) as archive:
+        manifest = archive.read("META-INF/MANIFEST.MF").decode()
+        assert "Automatic-Module-Name: io.partnersoap.client" in manifest
+        assert "io/partnersoap/client/partner.wsdl" in archive.namelist()  # bundled, never fetched
+    with zipfile.ZipFile(target / "partner-client-1.0.0-sources.jar") as archive:
+        assert "io/partnersoap/client/PartnerClient.java" in archive.namelist()
+    with zipfile.ZipFile(target / "partner-client-1.0.0-javadoc.jar") as archive:
+        assert "io/partnersoap/client/PartnerClient.html" in archive.namelist()
 
     with services["uow_factory"]() as uow:
         zoe = uow.people.by_external_id(services["client_id"], "JAVA-IT-1")
