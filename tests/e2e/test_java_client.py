@@ -140,7 +140,7 @@ def test_the_java_library_builds_passes_its_tests_and_a_program_calls_every_oper
     with zipfile.ZipFile(target / "partner-client-1.0.0-sources.jar") as archive:
         assert "io/partnersoap/client/PartnerClient.java" in archive.namelist()
     with zipfile.ZipFile(target / "partner-client-1.0.0-javadoc.jar") as archive:
-        assert "io/partnersoap/client/PartnerClient.html" in archive.namelist()
+        assert any(name.endswith("io/partnersoap/client/PartnerClient.html") for name in archive.namelist())
 
     with services["uow_factory"]() as uow:
         zoe = uow.people.by_external_id(services["client_id"], "JAVA-IT-1")
