@@ -21,6 +21,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
+import trustme
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
 from partner_service.service_layer import staff, tenants
@@ -28,6 +29,7 @@ from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, ses
 
 from ..support import postgres_database
 from ..support_proxy import proxied
+from .tls_front import tls_front
 from .wsse_support import live_secure_app
 
 JAVA_PROJECT = Path(__file__).parents[2] / "client" / "java"
@@ -95,6 +97,10 @@ def services(tmp_path, monkeypatch):
         down_user, down_password = down.credential(down_tenant.id)
         proxy.cut()
 
+        ca = trustme.CA()
+        ca.cert_pem.write_to_path(str(tmp_path / "private-ca.pem"))
+        tls_url = stack.enter_context(tls_front(int(live.url.rsplit(":", 1)[1]), ca))
+
         digest_user, digest_password = live.credential(acme.id)
         text_user, text_password = live.credential(acme.id)
         limited_user, limited_password = live.credential(acme.id, club_ids=[acme.club_ids[0]])
@@ -108,6 +114,7 @@ def services(tmp_path, monkeypatch):
             "broken.url": f"{live.url}/soap", "broken.username": broken_user, "broken.password": broken_password,
             "unavailable.url": f"{down.url}/soap", "unavailable.username": down_user,
             "unavailable.password": down_password,
+            "tls.url": f"{tls_url}/soap", "tls.ca": str(tmp_path / "private-ca.pem"),
             "uow_factory": uow_factory, "client_id": acme.id,
         }
 
@@ -130,7 +137,7 @@ def test_the_java_library_builds_passes_its_tests_and_a_program_calls_every_oper
     unit = surefire_totals(target / "surefire-reports")
     integration = surefire_totals(target / "integration-reports")
     assert unit["tests"] >= 30 and (unit["failures"], unit["errors"], unit["skipped"]) == (0, 0, 0), unit
-    assert integration["tests"] == 6 and (integration["failures"], integration["errors"],
+    assert integration["tests"] == 7 and (integration["failures"], integration["errors"],
                                           integration["skipped"]) == (0, 0, 0), integration
     jar = target / "partner-client-1.0.0.jar"
     with zipfile.ZipFile(jar) as archive:

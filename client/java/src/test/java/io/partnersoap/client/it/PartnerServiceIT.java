@@ -16,6 +16,7 @@ import io.partnersoap.client.PartnerMessageExpiredException;
 import io.partnersoap.client.PartnerNotFoundException;
 import io.partnersoap.client.PartnerSecurityException;
 import io.partnersoap.client.PartnerServerException;
+import io.partnersoap.client.PartnerTransportException;
 import io.partnersoap.client.PartnerUnavailableException;
 import io.partnersoap.client.PartnerValidationException;
 import io.partnersoap.client.PasswordType;
@@ -31,6 +32,12 @@ import io.partnersoap.client.model.UserType;
 import java.io.FileInputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
+import java.security.cert.Certificate;
+import java.security.cert.CertificateFactory;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -43,6 +50,8 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -276,6 +285,40 @@ class PartnerServiceIT {
             assertEquals(80, ids.size(), "80 people, none duplicated, no nonce refused as a replay");
         } finally {
             pool.shutdownNow();
+        }
+    }
+
+    /** client/java/README.md's "TLS with a private CA", word for word. */
+    static SSLContext trusting(Path caFile) throws GeneralSecurityException, IOException {
+        KeyStore trusted = KeyStore.getInstance(KeyStore.getDefaultType());
+        trusted.load(null, null);
+        try (InputStream in = Files.newInputStream(caFile)) {
+            int n = 0;
+            for (Certificate ca : CertificateFactory.getInstance("X.509").generateCertificates(in)) {
+                trusted.setCertificateEntry("partner-ca-" + n++, ca);
+            }
+        }
+        TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        trust.init(trusted);
+        SSLContext context = SSLContext.getInstance("TLS");
+        context.init(null, trust.getTrustManagers(), null);
+        return context;
+    }
+
+    @Test
+    void tlsWithAPrivateCaAndATextPassword() throws Exception {
+        try (PartnerClient tls = PartnerClient.builder().url(get("tls.url"))
+                .credentials(get("text.username"), get("text.password"), PasswordType.TEXT)
+                .sslContext(trusting(Path.of(get("tls.ca")))).build()) {
+            assertEquals(get("staffId"), tls.getStaffByEmail(get("staffEmail")).getStaffId());
+        }
+        try (PartnerClient untrusted = PartnerClient.connect(get("tls.url"), get("text.username"),
+                get("text.password"), false)) {
+            PartnerTransportException failure = assertThrows(PartnerTransportException.class,
+                untrusted::getLeadSources);
+            assertTrue(failure.isRetryable());
+            assertEquals(0, failure.getHttpStatus());
+            assertFalse(failure.getMessage().contains(get("text.password")));
         }
     }
 
