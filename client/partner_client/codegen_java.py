@@ -112,7 +112,8 @@ class JavaContract:
                 return
             into.add(name)
         for element in c.complex.get(name, []):
-            target = c.arrays[element.type_name].type_name if element.type_name in c.arrays else element.type_name
+            array = c.arrays.get(element.type_name)
+            target = array.type_name if array else element.type_name
             if target in c.complex:
                 self._reach(target, into)
 
@@ -122,10 +123,10 @@ class JavaContract:
     def field(self, element: Element) -> Field:
         c = self.contract
         base = dict(wire=element.name, name=camel(element.name), required=element.min_occurs > 0)
-        kind, java = self._scalar(element)
+        kind, java = self.scalar(element)
         if kind == "list":
             item = c.arrays[element.type_name]
-            item_kind, item_java = self._scalar(item)
+            item_kind, item_java = self.scalar(item)
             if item_kind == "list":
                 raise ValueError(f"element {element.name}: nested arrays are not supported")
             return Field(**base, java=f"List<{item_java}>", kind="list", item_wire=item.name,
@@ -135,7 +136,7 @@ class JavaContract:
                              "is supported in response wrappers only")
         return Field(**base, java=java, kind=kind)
 
-    def _scalar(self, element: Element) -> tuple[str, str]:
+    def scalar(self, element: Element) -> tuple[str, str]:
         c = self.contract
         name = element.type_name
         if element.type_ns == XSD:
@@ -173,45 +174,165 @@ def _imports(fields: list[Field], extra: tuple[str, ...] = ()) -> list[str]:
     return [f"import {n};" for n in sorted(names)]
 
 
+_ENUM = """
+    private final String wireValue;
+
+    {java}(String wireValue) {{
+        this.wireValue = wireValue;
+    }}
+
+    /**
+     * The value as written on the wire.
+     *
+     * @return the xs:enumeration value{unknown_value}
+     */
+    public String wireValue() {{
+        return wireValue;
+    }}
+
+    /**
+     * The constant of a value read from the wire.
+     *
+     * @param value the xs:enumeration value
+     * @return its constant{unknown_constant}
+     */
+    public static {java} fromWire(String value) {{
+        for ({java} constant : values()) {{
+            if (constant.wireValue != null && constant.wireValue.equals(value)) {{
+                return constant;
+            }}
+        }}
+        {otherwise}
+    }}
+}}"""
+
+
 def render_enum(jc: JavaContract, name: str, source: str) -> str:
+    """An enum of the contract's values; one the client reads also has UNKNOWN for newer values."""
     java = jc.java_name(name)
-    values = jc.contract.enums[name]
     unknown = name in jc.read_enums
+    constants = [f'    {upper_snake(v)}("{v}")' for v in jc.contract.enums[name]]
+    constants += ["    UNKNOWN(null)"] if unknown else []
     lines = [_HEADER.format(source=source), "package io.partnersoap.client.model;", "",
              *javadoc(f"The values of tns:{name} (xs:enumeration), in upper snake case"
                       + ("; UNKNOWN stands for a value a newer service sends." if unknown else ".")),
-             f"public enum {java} {{"]
-    constants = [f'    {upper_snake(v)}("{v}")' for v in values]
+             f"public enum {java} {{", ",\n".join(constants) + ";"]
     if unknown:
-        constants.append("    UNKNOWN(null)")
-    for i, constant in enumerate(constants):
-        lines.append(constant + ("," if i < len(constants) - 1 else ";"))
-    lines += ["", "    private final String wireValue;", "",
-              f"    {java}(String wireValue) {{", "        this.wireValue = wireValue;", "    }", "",
-              "    /**", "     * The value as written on the wire.", "     *",
-              "     * @return the xs:enumeration value" + (", or null for UNKNOWN" if unknown else ""),
-              "     */", "    public String wireValue() {", "        return wireValue;", "    }", "",
-              "    /**", "     * The constant of a value read from the wire.", "     *",
-              "     * @param value the xs:enumeration value",
-              "     * @return its constant" + (", UNKNOWN for a value this version does not know" if unknown else ""),
-              *([] if unknown else ["     * @throws IllegalArgumentException for an unknown value"]),
-              "     */", f"    public static {java} fromWire(String value) {{",
-              f"        for ({java} constant : values()) {{",
-              "            if (constant.wireValue != null && constant.wireValue.equals(value)) {",
-              "                return constant;", "            }", "        }",
-              "        return UNKNOWN;" if unknown else
-              f'        throw new IllegalArgumentException("not a tns:{name} value: " + value);',
-              "    }", "}"]
-    return "\n".join(lines) + "\n"
+        text = _ENUM.format(java=java, unknown_value=", or null for UNKNOWN",
+                            unknown_constant=", UNKNOWN for a value this version does not know",
+                            otherwise="return UNKNOWN;")
+    else:
+        text = _ENUM.format(java=java, unknown_value="", otherwise=f'throw new IllegalArgumentException('
+                            f'"not a tns:{name} value: " + value);',
+                            unknown_constant="\n     * @throws IllegalArgumentException for an unknown value")
+    return "\n".join(lines) + "\n" + text + "\n"
 
 
-def _describe(field: Field) -> str:
-    return f"{field.wire} (" + ("required" if field.required else "optional") + ")"
+_GETTER = """
+    /**
+     * {wire} ({presence}).
+     *
+     * @return {returns}
+     */
+    public {type} {getter}() {{
+        return {value};
+    }}"""
+_SETTER = """
+    /**
+     * Sets {wire}; null leaves it out of the request.
+     *
+     * @param {name} the value
+     * @return this object
+     */
+    public {record} set{wire}({type} {name}) {{
+        this.{name} = {name};
+        return this;
+    }}"""
+_LIST_SETTER = """
+    /**
+     * Sets {wire}.
+     *
+     * @param values the {item} items
+     * @return this object
+     */
+    public {record} set{wire}({type} values) {{
+        {name}.clear();
+        {name}.addAll(values);
+        return this;
+    }}"""
+_CLEAR_FIELDS = """
+    /**
+     * Names fields to clear (FieldsToNull): wire names such as "Address2" or "Mobile".
+     * Leaving a field unset keeps its stored value; naming it here clears it.
+     *
+     * @param fieldNames the elements to clear
+     * @return this object
+     */
+    public {record} clearFields(String... fieldNames) {{
+        for (String name : fieldNames) {{
+            {name}.add(Objects.requireNonNull(name, "fieldNames"));
+        }}
+        return this;
+    }}"""
+_EQUALITY = """
+    @Override
+    public boolean equals(Object other) {{
+        if (this == other) {{
+            return true;
+        }}
+        if (!(other instanceof {record})) {{
+            return false;
+        }}
+        {record} that = ({record}) other;
+        return {comparisons};
+    }}
+
+    @Override
+    public int hashCode() {{
+        return Objects.hash({names});
+    }}
+
+    @Override
+    public String toString() {{
+        return {shown} + "]";
+    }}
+}}"""
+# What a record's toString shows: which record it is, never a person's data (logs keep it).
+_IDENTIFYING = ("Id", "ExternalId", "LeadSourceId", "StaffId", "Name", "Active", "ClubIds",
+                "Action", "UserType", "Error", "Code", "Field", "Message")
 
 
 def _declared(f: Field, writable: bool) -> str:
     """A required number or boolean of a record the client only reads is a primitive."""
     return _PRIMITIVE.get(f.java, f.java) if f.required and not writable else f.java
+
+
+def _constructor(java: str, params: list[Field], writable: bool) -> list[str]:
+    if writable:
+        said = f"A new {java}" + (" with " + ", ".join(f.wire for f in params) if params else "") \
+            + "; every other field unset."
+    else:
+        said = f"A {java} as read from the wire."
+    lines = ["    /**", f"     * {said}", *[f"     * @param {f.name} {f.wire}" for f in params], "     */",
+             f"    public {java}(" + ", ".join(f"{_declared(f, writable)} {f.name}" for f in params) + ") {"]
+    for f in params:
+        copied = f"{f.name} == null ? List.of() : List.copyOf({f.name})" if f.kind == "list" else f.name
+        lines.append(f"        this.{f.name} = {copied};")
+    return [*lines, "    }"]
+
+
+def _accessors(java: str, f: Field, writable: bool) -> list[str]:
+    if f.kind == "list":
+        returns = f"an unmodifiable {{@code {f.java}}}, empty when none"
+    else:
+        returns = f.wire if f.required and not writable else f"{f.wire}, or null when absent"
+    value = f"Collections.unmodifiableList({f.name})" if writable and f.kind == "list" else f.name
+    text = _GETTER.format(wire=f.wire, presence="required" if f.required else "optional", returns=returns,
+                          type=_declared(f, writable), getter=f.getter, value=value)
+    if writable:
+        template = _CLEAR_FIELDS if f.wire == FIELDS_TO_NULL else _LIST_SETTER if f.kind == "list" else _SETTER
+        text += "\n" + template.format(record=java, wire=f.wire, name=f.name, type=f.java, item=f.item_wire)
+    return text.splitlines()
 
 
 def render_record(jc: JavaContract, record: str, source: str) -> str:
@@ -220,88 +341,31 @@ def render_record(jc: JavaContract, record: str, source: str) -> str:
     fields = jc.fields(record)
     writable = record in jc.inputs
     doc = jc.contract.docs.get(record, f"The contract's tns:{record}.")
-    extra = ("java.util.ArrayList", "java.util.Arrays", "java.util.Collections", "java.util.Objects") \
-        if writable else ("java.util.Objects",)
+    doc += (" Setters return this object; a field left null is not sent (the stored value stays)."
+            if writable else " Immutable.")
+    lists = any(f.kind == "list" for f in fields)
+    extra = ("java.util.Objects",)
+    if writable and lists:
+        extra += ("java.util.ArrayList", "java.util.Collections")
     lines = [_HEADER.format(source=source), "package io.partnersoap.client.model;", "",
-             *_imports(fields, extra), "",
-             *javadoc(doc + (" Setters return this object; a field left null is not sent (the stored value "
-                             "stays)." if writable else " Immutable.")),
-             f"public final class {java} {{"]
+             *_imports(fields, extra), "", *javadoc(doc), f"public final class {java} {{"]
     for f in fields:
         if writable and f.kind == "list":
             lines.append(f"    private final {f.java} {f.name} = new ArrayList<>();")
         else:
             lines.append(f"    private {'' if writable else 'final '}{_declared(f, writable)} {f.name};")
-    lines.append("")
-    if writable:
-        ctor = [f for f in fields if f.wire in CONSTRUCTOR_ELEMENTS.get(record, ())]
-        params = ", ".join(f"{f.java} {f.name}" for f in ctor)
-        lines += ["    /**", f"     * A new {java}" + (" with " + ", ".join(f.wire for f in ctor) if ctor else "")
-                  + "; every other field unset.", *[f"     * @param {f.name} {f.wire}" for f in ctor],
-                  "     */", f"    public {java}({params}) {{", *[f"        this.{f.name} = {f.name};" for f in ctor],
-                  "    }", ""]
-    else:
-        lines += ["    /**", f"     * A {java} as read from the wire.",
-                  *[f"     * @param {f.name} {f.wire}" for f in fields], "     */",
-                  f"    public {java}(" + ", ".join(f"{_declared(f, writable)} {f.name}" for f in fields) + ") {"]
-        for f in fields:
-            value = f"{f.name} == null ? List.of() : List.copyOf({f.name})" if f.kind == "list" else f.name
-            lines.append(f"        this.{f.name} = {value};")
-        lines += ["    }", ""]
+    params = [f for f in fields if f.wire in CONSTRUCTOR_ELEMENTS.get(record, ())] if writable else fields
+    lines += ["", *_constructor(java, params, writable)]
     for f in fields:
-        returns = f"an unmodifiable {{@code {f.java}}}, empty when none" if f.kind == "list" else \
-            f.wire if f.required and not writable else f"{f.wire}, or null when absent"
-        lines += ["    /**", f"     * {_describe(f)}.", "     *", f"     * @return {returns}", "     */",
-                  f"    public {_declared(f, writable)} {f.getter}() {{",
-                  f"        return {'Collections.unmodifiableList(' + f.name + ')' if writable and f.kind == 'list' else f.name};",
-                  "    }", ""]
-        if not writable:
-            continue
-        if f.wire == FIELDS_TO_NULL:
-            lines += ["    /**", "     * Names fields to clear (FieldsToNull): wire names such as \"Address2\" or \"Mobile\".",
-                      "     * Leaving a field unset keeps its stored value; naming it here clears it.", "     *",
-                      "     * @param fieldNames the elements to clear", "     * @return this object", "     */",
-                      f"    public {java} clearFields(String... fieldNames) {{",
-                      "        for (String name : fieldNames) {",
-                      "            " + f"{f.name}.add(Objects.requireNonNull(name, \"fieldNames\"));", "        }",
-                      "        return this;", "    }", ""]
-            continue
-        if f.kind == "list":
-            lines += ["    /**", f"     * Sets {f.wire}.", "     *", f"     * @param values the {f.item_wire} items",
-                      "     * @return this object", "     */",
-                      f"    public {java} set{f.wire}({f.java} values) {{",
-                      f"        {f.name}.clear();", f"        {f.name}.addAll(values);", "        return this;",
-                      "    }", ""]
-            continue
-        lines += ["    /**", f"     * Sets {f.wire}; null leaves it out of the request.", "     *",
-                  f"     * @param {f.name} the value", "     * @return this object", "     */",
-                  f"    public {java} set{f.wire}({f.java} {f.name}) {{", f"        this.{f.name} = {f.name};",
-                  "        return this;", "    }", ""]
+        lines += _accessors(java, f, writable)
     names = [f.name for f in fields]
-    lines += ["    @Override", "    public boolean equals(Object other) {", "        if (this == other) {",
-              "            return true;", "        }", f"        if (!(other instanceof {java})) {{",
-              "            return false;", "        }", f"        {java} that = ({java}) other;",
-              "        return " + "\n            && ".join(f"Objects.equals({n}, that.{n})" for n in names) + ";",
-              "    }", "", "    @Override", "    public int hashCode() {",
-              "        return Objects.hash(" + ", ".join(names) + ");", "    }", ""]
-    # People's records say only which record they are: personal data stays out of logs.
-    shown = [f for f in fields if f.wire in ("Id", "ExternalId", "LeadSourceId", "StaffId", "Action",
-                                             "UserType", "Code", "Field", "Name")] \
-        if any(f.wire == FIELDS_TO_NULL for f in fields) else fields
-    if any(f.wire == "Email" for f in shown):
-        shown = [f for f in shown if f.wire not in ("Email", "FirstName", "LastName")]
-    lines += ["    @Override", "    public String toString() {",
-              f'        return "{java}["' + "".join(
-                  f' + "{"" if i == 0 else ", "}{f.wire}=" + {f.name}' for i, f in enumerate(shown)) + ' + "]";',
-              "    }", "}"]
-    text = "\n".join(lines) + "\n"
-    if "Arrays." not in text:
-        text = text.replace("import java.util.Arrays;\n", "")
-    if "Collections." not in text:
-        text = text.replace("import java.util.Collections;\n", "")
-    if "ArrayList" not in text.split("public final class", 1)[1]:
-        text = text.replace("import java.util.ArrayList;\n", "")
-    return text
+    shown = [f for f in fields if f.wire in _IDENTIFYING]
+    lines += _EQUALITY.format(
+        record=java, names=", ".join(names),
+        comparisons="\n            && ".join(f"Objects.equals({n}, that.{n})" for n in names),
+        shown=" + ".join(f'"{java + "[" if i == 0 else ", "}{f.wire}=" + {f.name}'
+                         for i, f in enumerate(shown))).splitlines()
+    return "\n".join(lines) + "\n"
 
 
 # ---- the operation table -------------------------------------------------------------------------
@@ -332,97 +396,99 @@ def _write_field(f: Field, value: str, indent: str) -> list[str]:
 
 
 def _read_value(kind: str, java: str, node: str) -> str:
-    return {"record": f"read{java}({node})", "enum": f"{java}.fromWire(Xml.text({node}))",
-            "date": f"Xml.date(Xml.text({node}))", "instant": f"Xml.instant(Xml.text({node}))",
-            "string": f"Xml.text({node})"}.get(kind) or {
-        "Integer": f"Xml.integer({node})", "Long": f"Xml.longValue({node})",
-        "Boolean": f"Xml.bool({node})"}[java]
+    readers = {"record": f"read{java}({node})", "enum": f"{java}.fromWire(Xml.text({node}))",
+               "date": f"Xml.date(Xml.text({node}))", "instant": f"Xml.instant(Xml.text({node}))",
+               "string": f"Xml.text({node})"}
+    numbers = {"Integer": f"Xml.integer({node})", "Long": f"Xml.longValue({node})",
+               "Boolean": f"Xml.bool({node})"}
+    return readers.get(kind) or numbers[java]
+
+
+def _record_writer(java: str, fields: list[Field]) -> list[str]:
+    lines = ["", f"    static void write{java}(XMLStreamWriter w, String element, {java} value)",
+             "            throws XMLStreamException {", "        Xml.start(w, element);"]
+    for f in fields:
+        lines += _write_field(f, f"value.{f.getter}()", "        ")
+    return [*lines, "        w.writeEndElement();", "    }"]
+
+
+def _record_reader(jc: JavaContract, record: str, java: str, fields: list[Field]) -> list[str]:
+    """Reads a record by element name: an element it does not know (a newer service's) is skipped."""
+    lines = ["", f"    static {java} read{java}(Element element) {{"]
+    for f in fields:
+        lines.append(f"        {f.java} {f.name} = {'new ArrayList<>()' if f.kind == 'list' else 'null'};")
+    lines += ["        for (Element child : Xml.children(element)) {",
+              "            switch (child.getLocalName()) {"]
+    case = " " * 20
+    for f in fields:
+        lines.append(f'                case "{f.wire}":')
+        if f.kind == "list":
+            lines += [f'{case}for (Element item : Xml.children(child, "{f.item_wire}")) {{',
+                      f"{case}    {f.name}.add({_read_value(f.item_kind, f.item_java, 'item')});", f"{case}}}"]
+        else:
+            lines.append(f"{case}{f.name} = {_read_value(f.kind, f.java, 'child')};")
+        lines.append(f"{case}break;")
+    lines += ["                default:", f"{case}break; // an element a newer service added", "            }",
+              "        }"]
+    if record in jc.inputs:  # mutable: its constructor's elements, then setters
+        params = [f for f in fields if f.wire in CONSTRUCTOR_ELEMENTS.get(record, ())]
+        lines.append(f"        {java} value = new {java}({', '.join(f.name for f in params)});")
+        lines += [f"        value.set{f.wire}({f.name});" for f in fields if f not in params]
+        lines.append("        return value;")
+    else:
+        lines += [f'        Xml.require({f.name}, element, "{f.wire}");'
+                  for f in fields if f.required and f.kind != "list"]
+        lines.append(f"        return new {java}({', '.join(f.name for f in fields)});")
+    return [*lines, "    }"]
+
+
+def _operation(jc: JavaContract, op) -> tuple[list[str], list[str]]:
+    """(the table's entry, the request writer and response reader) of one wsdl:operation."""
+    c = jc.contract
+    outputs = c.complex[op.output_type]
+    if len(outputs) != 1:
+        raise ValueError(f"{op.name}: a response wrapper with one child element is supported")
+    out = outputs[0]
+    out_kind, out_java = jc.scalar(out)
+    if out_kind != "record":
+        raise ValueError(f"{op.name}: the response must hold records")
+    returns = f"List<{out_java}>" if out.many else out_java
+    inputs = [jc.field(element) for element in c.complex[op.input_type]]
+    entry = ["", *javadoc(f"{op.name}: {op.documentation}", "    "),
+             f"    static final Operation<{returns}> {upper_snake(op.name)} =",
+             f'        new Operation<>("{op.name}", "{op.output_type}", Operations::read{op.name});']
+    params = "".join(f", {f.java} {f.name}" for f in inputs)
+    code = ["", f"    static void write{op.name}(XMLStreamWriter w{params})",
+            "            throws XMLStreamException {", f'        Xml.start(w, "{op.name}");']
+    for f in inputs:
+        code += _write_field(f, f.name, "        ")
+    code += ["        w.writeEndElement();", "    }", "",
+             f"    static {returns} read{op.name}(Element response) {{"]
+    if out.many:
+        code += [f"        List<{out_java}> values = new ArrayList<>();",
+                 f'        for (Element child : Xml.children(response, "{out.name}")) {{',
+                 f"            values.add(read{out_java}(child));", "        }", "        return values;"]
+    else:
+        code += [f'        List<Element> found = Xml.children(response, "{out.name}");',
+                 f'        Xml.require(found.isEmpty() ? null : found, response, "{out.name}");',
+                 f"        return read{out_java}(found.get(0));"]
+    return entry, [*code, "    }"]
 
 
 def render_operations(jc: JavaContract, source: str) -> str:
-    c = jc.contract
     body: list[str] = []
     table: list[str] = []
     for record in jc.records:
-        java = jc.java_name(record)
-        fields = jc.fields(record)
+        java, fields = jc.java_name(record), jc.fields(record)
         if record in jc.inputs:
-            body += ["", f"    static void write{java}(XMLStreamWriter w, String element, {java} value)",
-                     "            throws XMLStreamException {", "        Xml.start(w, element);"]
-            for f in fields:
-                body += _write_field(f, f"value.{f.getter}()", "        ")
-            body += ["        w.writeEndElement();", "    }"]
+            body += _record_writer(java, fields)
         if record in jc.outputs:
-            body += ["", f"    static {java} read{java}(Element element) {{"]
-            for f in fields:
-                init = "new ArrayList<>()" if f.kind == "list" else "null"
-                body.append(f"        {f.java} {f.name} = {init};")
-            body += ["        for (Element child : Xml.children(element)) {",
-                     "            switch (child.getLocalName()) {"]
-            for f in fields:
-                body.append(f'                case "{f.wire}":')
-                if f.kind == "list":
-                    body += [f"                    for (Element item : Xml.children(child, \"{f.item_wire}\")) {{",
-                             f"                        {f.name}.add({_read_value(f.item_kind, f.item_java, 'item')});",
-                             "                    }"]
-                else:
-                    body.append(f"                    {f.name} = {_read_value(f.kind, f.java, 'child')};")
-                body.append("                    break;")
-            body += ["                default:", "                    break; // an element a newer service added",
-                     "            }", "        }"]
-            if record in jc.inputs:
-                ctor = [f for f in fields if f.wire in CONSTRUCTOR_ELEMENTS.get(record, ())]
-                body.append(f"        {java} value = new {java}({', '.join(f.name for f in ctor)});")
-                for f in fields:
-                    if f in ctor:
-                        continue
-                    body.append(f"        value.set{f.wire}({f.name});")
-                body.append("        return value;")
-            else:
-                for f in fields:
-                    if f.required and f.kind != "list":
-                        body.append(f'        Xml.require({f.name}, element, "{f.wire}");')
-                body.append(f"        return new {java}({', '.join(f.name for f in fields)});")
-            body.append("    }")
-    for op in c.operations:
-        inputs = c.complex[op.input_type]
-        outputs = c.complex[op.output_type]
-        if len(outputs) != 1:
-            raise ValueError(f"{op.name}: a response wrapper with one child element is supported")
-        out = outputs[0]
-        out_kind, out_java = jc._scalar(out)
-        if out_kind != "record":
-            raise ValueError(f"{op.name}: the response must hold records")
-        returns = f"List<{out_java}>" if out.many else out_java
-        params = []
-        writes = []
-        for element in inputs:
-            f = jc.field(element)
-            kind, java = f.kind, f.java
-            if kind == "list":
-                params.append(f"{f.java} {f.name}")
-            else:
-                params.append(f"{java} {f.name}")
-            writes += _write_field(f, f.name, "        ")
-        const = upper_snake(op.name)
-        table += ["", *javadoc(f"{op.name}: {op.documentation}", "    "),
-                  f"    static final Operation<{returns}> {const} =",
-                  f'        new Operation<>("{op.name}", "{op.output_type}", Operations::read{op.name});']
-        body += ["", f"    static void write{op.name}(XMLStreamWriter w" + "".join(f", {p}" for p in params) + ")",
-                 "            throws XMLStreamException {", f'        Xml.start(w, "{op.name}");', *writes,
-                 "        w.writeEndElement();", "    }",
-                 "", f"    static {returns} read{op.name}(Element response) {{"]
-        if out.many:
-            body += [f"        List<{out_java}> values = new ArrayList<>();",
-                     f'        for (Element child : Xml.children(response, "{out.name}")) {{',
-                     f"            values.add(read{out_java}(child));", "        }",
-                     "        return values;"]
-        else:
-            body += [f'        List<Element> found = Xml.children(response, "{out.name}");',
-                     f'        Xml.require(found.isEmpty() ? null : found, response, "{out.name}");',
-                     f"        return read{out_java}(found.get(0));"]
-        body.append("    }")
-    names = "".join(f'\n        "{op.name}",' for op in c.operations).rstrip(",")
+            body += _record_reader(jc, record, java, fields)
+    for op in jc.contract.operations:
+        entry, code = _operation(jc, op)
+        table += entry
+        body += code
+    names = "".join(f'\n        "{op.name}",' for op in jc.contract.operations).rstrip(",")
     text = "\n".join(body + table)
     models = [jc.java_name(n) for n in [*jc.records, *jc.enums]]
     used_models = sorted(m for m in models if re.search(rf"(?<![\"\w]){m}(?![\"\w])", text))

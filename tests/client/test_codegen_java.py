@@ -20,8 +20,9 @@ def test_regenerating_changes_no_committed_file():
     for relative, content in codegen_java.render(REPO_WSDL.read_bytes()).items():
         assert (JAVA / relative).read_bytes() == content, (
             f"{relative} is stale: run `python -m partner_client.codegen_java` and commit the result")
-    generated = {p.relative_to(JAVA) for p in (JAVA / codegen_java.MODEL_DIR).glob("*.java")}
-    assert generated == {p for p in codegen_java.render(REPO_WSDL.read_bytes()) if p.parent == codegen_java.MODEL_DIR}
+    committed = {p.relative_to(JAVA) for p in (JAVA / codegen_java.MODEL_DIR).glob("*.java")}
+    rendered = codegen_java.render(REPO_WSDL.read_bytes())
+    assert committed == {p for p in rendered if p.parent == codegen_java.MODEL_DIR}
 
 
 def test_check_mode_reports_a_stale_file_and_a_leftover_one(tmp_path, capsys):
@@ -30,7 +31,8 @@ def test_check_mode_reports_a_stale_file_and_a_leftover_one(tmp_path, capsys):
     assert codegen_java.main(["--out", str(out), "--check"]) == 0
     unspecified = b'<xs:enumeration value="Unspecified"/>'
     changed = tmp_path / "partner.wsdl"
-    changed.write_bytes(REPO_WSDL.read_bytes().replace(unspecified, unspecified + b'<xs:enumeration value="Other2"/>'))
+    added = b'<xs:enumeration value="Other2"/>'
+    changed.write_bytes(REPO_WSDL.read_bytes().replace(unspecified, unspecified + added))
     (out / codegen_java.MODEL_DIR / "Removed.java").write_text("// a type the contract dropped\n")
     capsys.readouterr()
     assert codegen_java.main(["--wsdl", str(changed), "--out", str(out), "--check"]) == 1
@@ -80,19 +82,23 @@ def test_typed_faults_and_a_security_policy_change_no_generated_java():
 
 def test_the_public_model_names_are_the_issues():
     files = {p.name for p in codegen_java.render(REPO_WSDL.read_bytes())}
-    assert {"Prospect.java", "Member.java", "LeadSource.java", "Staff.java", "SaveResult.java", "RecordError.java",
-            "SaveAction.java", "UserType.java", "Gender.java", "Status.java", "Operations.java"} <= files
+    assert {"Prospect.java", "Member.java", "LeadSource.java", "Staff.java", "SaveResult.java",
+            "RecordError.java", "SaveAction.java", "UserType.java", "Gender.java", "Status.java",
+            "Operations.java"} <= files
     prospect = (JAVA / codegen_java.MODEL_DIR / "Prospect.java").read_text()
-    for method in ("public Prospect setLeadOwnerId(String leadOwnerId)", "public Prospect setGender(Gender gender)",
+    for method in ("public Prospect setLeadOwnerId(String leadOwnerId)",
+                   "public Prospect setGender(Gender gender)",
                    "public Prospect setBirthDate(LocalDate birthDate)",
-                   "public Prospect setModifiedDate(Instant modifiedDate)", "public Prospect clearFields(String... "):
+                   "public Prospect setModifiedDate(Instant modifiedDate)",
+                   "public Prospect clearFields(String... "):
         assert method in prospect
     action = (JAVA / codegen_java.MODEL_DIR / "SaveAction.java").read_text()
-    assert re.findall(r"^    ([A-Z_]+)\(", action, re.M) == ["INSERTED", "UPDATED", "UNCHANGED", "STALE", "VALIDATED",
-                                                             "FAILED", "UNKNOWN"]
+    assert re.findall(r"^    ([A-Z_]+)\(", action, re.M) == [
+        "INSERTED", "UPDATED", "UNCHANGED", "STALE", "VALIDATED", "FAILED", "UNKNOWN"]
 
 
 def test_a_shape_the_generator_cannot_map_is_refused():
-    wsdl = REPO_WSDL.read_text().replace('name="BirthDate" type="xs:date"', 'name="BirthDate" type="xs:duration"')
+    wsdl = REPO_WSDL.read_text().replace('name="BirthDate" type="xs:date"',
+                                         'name="BirthDate" type="xs:duration"')
     with pytest.raises(ValueError, match="xs:duration"):
         codegen_java.render(wsdl.encode())

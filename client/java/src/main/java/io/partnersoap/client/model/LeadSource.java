@@ -99,6 +99,6 @@ public final class LeadSource {
 
     @Override
     public String toString() {
-        return "LeadSource[" + "LeadSourceId=" + leadSourceId + ", Name=" + name + ", ExternalId=" + externalId + "]";
+        return "LeadSource[LeadSourceId=" + leadSourceId + ", Name=" + name + ", ExternalId=" + externalId + "]";
     }
 }

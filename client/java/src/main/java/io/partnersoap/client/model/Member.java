@@ -545,6 +545,6 @@ public final class Member {
 
     @Override
     public String toString() {
-        return "Member[" + "Id=" + id + ", ExternalId=" + externalId + "]";
+        return "Member[Id=" + id + ", ExternalId=" + externalId + "]";
     }
 }

@@ -633,6 +633,6 @@ public final class Prospect {
 
     @Override
     public String toString() {
-        return "Prospect[" + "Id=" + id + ", ExternalId=" + externalId + ", LeadSourceId=" + leadSourceId + "]";
+        return "Prospect[Id=" + id + ", ExternalId=" + externalId + ", LeadSourceId=" + leadSourceId + "]";
     }
 }

@@ -70,6 +70,6 @@ public final class RecordError {
 
     @Override
     public String toString() {
-        return "RecordError[" + "Code=" + code + ", Field=" + field + ", Message=" + message + "]";
+        return "RecordError[Code=" + code + ", Field=" + field + ", Message=" + message + "]";
     }
 }

@@ -83,6 +83,6 @@ public final class SaveResult {
 
     @Override
     public String toString() {
-        return "SaveResult[" + "Id=" + id + ", Action=" + action + ", Error=" + error + ", UserType=" + userType + "]";
+        return "SaveResult[Id=" + id + ", Action=" + action + ", Error=" + error + ", UserType=" + userType + "]";
     }
 }

@@ -110,6 +110,6 @@ public final class Staff {
 
     @Override
     public String toString() {
-        return "Staff[" + "StaffId=" + staffId + ", Active=" + active + ", ClubIds=" + clubIds + "]";
+        return "Staff[StaffId=" + staffId + ", Active=" + active + ", ClubIds=" + clubIds + "]";
     }
 }
