@@ -48,8 +48,9 @@ import org.xml.sax.SAXException;
  * the service answered is a {@link PartnerFaultException} subclass, no SOAP answer a
  * {@link PartnerTransportException}; {@link PartnerException#isRetryable()} says whether to retry.
  * The client writes no log and does not retry failures, with one exception: a call that is safe
- * to repeat is sent once more when a pooled connection turns out closed before any answer came. The bundled WSDL describes the contract
- * it was generated from; nothing is fetched from the service but the answers to calls.
+ * to repeat is sent again when a pooled connection turns out closed before any answer came. The
+ * bundled WSDL describes the contract it was generated from; nothing is fetched from the service
+ * but the answers to calls.
  */
 public final class PartnerClient implements AutoCloseable {
     /** The connect timeout unless the builder sets one. */
@@ -429,9 +430,9 @@ public final class PartnerClient implements AutoCloseable {
     /**
      * One call. {@code repeatable}: sending it twice has the effect of sending it once (a read, a
      * test-only save, a save naming its records, a lead source matched by name); such a call is
-     * sent again (at most twice, each time with a new token) when the connection broke before any byte of the answer
-     * came (a pooled connection the server had already closed: gunicorn closes idle ones after
-     * a few seconds, Java's HTTP client keeps them for minutes).
+     * sent again, at most twice and each time with a new token, when the connection broke
+     * without an answer (typically a pooled connection the server had already closed: servers
+     * close idle ones after a few seconds, Java's HTTP client keeps them for minutes).
      */
     <T> T call(Operation<T> operation, boolean repeatable, BodyWriter body) {
         if (closed) {
