@@ -12,7 +12,7 @@ final class Faults {
     private Faults() {
     }
 
-    static PartnerFaultException read(Element fault) {
+    static PartnerFaultException read(Element fault, int httpStatus) {
         String code = code(fault);
         String string = "";
         String field = null;
@@ -25,7 +25,7 @@ final class Faults {
                 correlationId = firstText(child, "CorrelationId");
             }
         }
-        return of(code, string, field, correlationId);
+        return of(code, string, field, correlationId, httpStatus);
     }
 
     private static String firstText(Element detail, String local) {
@@ -54,7 +54,7 @@ final class Faults {
     }
 
     /** The exception class of a fault code, as the contract names them. */
-    static PartnerFaultException of(String code, String string, String field, String correlationId) {
+    static PartnerFaultException of(String code, String string, String field, String correlationId, int httpStatus) {
         switch (code) {
             case "Client.Validation":
                 return new PartnerValidationException(code, string, field, correlationId);
@@ -75,7 +75,8 @@ final class Faults {
                 if (code.equals("Server") || code.startsWith("Server.")) {
                     return new PartnerServerException(code, string, field, correlationId);
                 }
-                return new PartnerFaultException(code, string, field, correlationId);
+                boolean transientRefusal = httpStatus == 408 || httpStatus == 429;
+                return new PartnerFaultException(code, string, field, correlationId, transientRefusal);
         }
     }
 }

@@ -486,7 +486,7 @@ public final class PartnerClient implements AutoCloseable {
     static <T> T answer(Operation<T> operation, int status, byte[] body) {
         Element payload = payload(operation, status, body);
         if ("Fault".equals(payload.getLocalName()) && Xml.SOAP.equals(payload.getNamespaceURI())) {
-            throw Faults.read(payload);
+            throw Faults.read(payload, status);
         }
         if (status != 200) {
             throw notSoap(operation, status, null);

@@ -11,6 +11,7 @@ public class PartnerFaultException extends PartnerException {
     private final String faultString;
     private final String field;
     private final String correlationId;
+    private final boolean transientRefusal;
 
     /**
      * A fault as answered.
@@ -22,11 +23,30 @@ public class PartnerFaultException extends PartnerException {
      * @param correlationId the operator's reference for a Server fault, or null
      */
     public PartnerFaultException(String faultCode, String faultString, String field, String correlationId) {
+        this(faultCode, faultString, field, correlationId, false);
+    }
+
+    /** A fault of a code this library does not type; {@code transientRefusal}: HTTP 408 or 429. */
+    PartnerFaultException(String faultCode, String faultString, String field, String correlationId,
+            boolean transientRefusal) {
         super(describe(faultCode, faultString, field), null);
         this.faultCode = faultCode;
         this.faultString = faultString;
         this.field = field;
         this.correlationId = correlationId;
+        this.transientRefusal = transientRefusal;
+    }
+
+    /**
+     * For a fault of a code this library does not type: true when it came with HTTP 408 (the
+     * request arrived too slowly) or 429 (too many requests: a front's throttling); the
+     * subclasses say their own.
+     *
+     * @return whether a retry, later, may succeed
+     */
+    @Override
+    public boolean isRetryable() {
+        return transientRefusal;
     }
 
     private static String describe(String code, String string, String field) {

@@ -65,6 +65,20 @@ class FaultMappingTest {
     }
 
     @Test
+    void aGenericFaultIsRetryableOnlyWhenTheFrontSaysTooManyOrTooSlow() {
+        PartnerClient client = PartnerClient.connect(service.url(), "u", PASSWORD, true);
+        for (int status : new int[] {408, 429, 400, 403}) {
+            service.answer("GetLeadSources", status, CannedService.fault("Client", "Refused by the front.", null));
+            PartnerFaultException fault = assertThrows(PartnerFaultException.class, client::getLeadSources);
+            assertSame(PartnerFaultException.class, fault.getClass());
+            assertEquals("Client", fault.getFaultCode());
+            assertEquals(status == 408 || status == 429, fault.isRetryable(), "HTTP " + status);
+        }
+        service.answer("GetLeadSources", 503, CannedService.fault("Server.Unavailable", "No process; retry.", null));
+        assertTrue(assertThrows(PartnerUnavailableException.class, client::getLeadSources).isRetryable());
+    }
+
+    @Test
     void theHierarchyIsTheContracts() {
         assertTrue(PartnerException.class.isAssignableFrom(PartnerFaultException.class));
         assertTrue(RuntimeException.class.isAssignableFrom(PartnerException.class));
