@@ -35,8 +35,6 @@ from .wsse_support import live_secure_app
 
 JAVA_PROJECT = Path(__file__).parents[2] / "client" / "java"
 STAFF_EMAIL = "jstaff@club.com"
-# Debian 12's surefire; the pom names 2.22.2, which Maven Central has (client/java/README.md).
-DEBIAN_SUREFIRE = "2.22.3"
 
 
 def maven_offline(local_repository: Path) -> list[str]:
@@ -44,8 +42,7 @@ def maven_offline(local_repository: Path) -> list[str]:
     mvn = shutil.which("mvn")
     assert mvn, "Maven is not installed: run tests/interop/install.sh (.ci/run does)"
     return [mvn, "-B", "-o", "-s", str(JAVA_PROJECT / "offline-settings.xml"),
-            "-Daether.offline.protocols=file", f"-Dmaven.repo.local={local_repository}",
-            f"-Dsurefire.version={DEBIAN_SUREFIRE}"]
+            "-Daether.offline.protocols=file", f"-Dmaven.repo.local={local_repository}"]
 
 
 def unit_of_work_factory(engine):
