@@ -48,9 +48,9 @@ import org.xml.sax.SAXException;
  * the service answered is a {@link PartnerFaultException} subclass, no SOAP answer a
  * {@link PartnerTransportException}; {@link PartnerException#isRetryable()} says whether to retry.
  * The client writes no log and does not retry failures, with one exception: a call that is safe
- * to repeat is sent again when a pooled connection turns out closed before any answer came. The
- * bundled WSDL describes the contract it was generated from; nothing is fetched from the service
- * but the answers to calls.
+ * to repeat is sent again when its connection breaks without an answer (a pooled connection the
+ * server had closed). The bundled WSDL describes the contract it was generated from; nothing is
+ * fetched from the service but the answers to calls.
  */
 public final class PartnerClient implements AutoCloseable {
     /** The connect timeout unless the builder sets one. */
