@@ -506,10 +506,22 @@ def render_operations(jc: JavaContract, source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+_MODEL_PACKAGE = """{header}
+/**
+ * The records and enumerations of the partner contract ({{@code urn:connector-partner:v1}}), one
+ * class per schema type an operation sends or answers. Records the client sends have fluent
+ * setters, and a field left null is not sent; records it only reads are immutable.
+ */
+package io.partnersoap.client.model;
+"""
+
+
 def render(wsdl: bytes, source: str = "wsdl/partner.wsdl") -> dict[Path, bytes]:
     """Every file the generator owns, relative to ``client/java``, with its exact bytes."""
     jc = JavaContract(wsdl)
     files = {PACKAGE_DIR / "Operations.java": render_operations(jc, source).encode(), BUNDLED_WSDL: wsdl}
+    header = _HEADER.format(source=source)
+    files[MODEL_DIR / "package-info.java"] = _MODEL_PACKAGE.format(header=header).encode()
     for name in jc.enums:
         files[MODEL_DIR / f"{jc.java_name(name)}.java"] = render_enum(jc, name, source).encode()
     for record in jc.records:
