@@ -1,48 +1,44 @@
-"""A single save's reads and writes on a pooled connection. On PostgreSQL: autocommitted
-statements, no transaction held open between them, optimistic concurrency instead of row locks.
+"""PostgreSQL's ``PeopleStore``: single saves as autocommitted statements, batches locked.
 
-A save through a unit of work costs six round trips (BEGIN, nonce, SELECT ... FOR UPDATE,
-INSERT or UPDATE, history, COMMIT), each a pair of context switches on a busy host, and
-holds its row lock across all of them. Here it costs one statement for a new person
-(``insert_unless_found``: the nonce, the person and their history row, unless the client
-already has that ExternalId, whose row it then answers instead, writing nothing) and two
-for any other save:
+Purpose: the store the app factory chooses for PostgreSQL. ``run`` gives a single save
+``StatementWrites``: statements on a pooled connection in autocommit, no transaction held
+open between them, optimistic concurrency instead of row locks. A new person (by ExternalId)
+is one statement (``insert_unless_found``: the nonce, the person and their history row, unless
+the client already has that ExternalId, whose row it then answers instead, writing nothing);
+any other save is two: the load of the person's rows with their row version (``xmin``), then
+the write with the request's nonce, which touches the row only if it is still at that version
+(else it answers None and the use case plans again). A replay writes nothing. A save that
+writes nothing (Unchanged, Stale, Test, refused by a rule) records its nonce alone (``finish``).
+So a save is one commit, and the load needs none. ``run_locked`` is the unit of work of
+``people_rows`` (``SELECT ... FOR UPDATE``, set-based writes, COPY).
 
-1. the load: the rows of the person with their row version (``xmin``), read-only (or the
-   row ``insert_unless_found`` answered);
-2. the write, with the request's nonce: one statement inserts the nonce into the replay
-   cache (as ``NonceCache.remember``: a fresh key, or a leftover whose time is over) and,
-   only if it was fresh, the person with their user-type history row, or the UPDATE (with
-   history when the user type changed) made conditional on the row version read in 1. A
-   replay writes nothing. A row another save changed in between is not touched
-   (``update_one`` answers False; the nonce stays recorded) and the save is planned again
-   from what is stored then; a concurrent INSERT of the same ExternalId fails on the unique
-   constraint, nonce included, as in a transaction. A save that writes nothing (Unchanged,
-   Stale, a Test save, one a rule refuses) records its nonce alone (``settle``).
+Contract: each statement is atomic on its own: a person is written with their history row or
+not at all; a concurrent INSERT of the same ExternalId fails on the unique constraint, nonce
+included (``Conflict``). Rows are stored in ``DriverSql``'s formats, so the ORM, Core and this
+read them alike.
 
-So a save is one commit, as in one transaction, and the load needs none.
-
-Each statement is atomic on its own: the history row is written with its person or not at
-all. Rows are stored with ``DriverSql``'s formats, so the ORM, Core and this read them alike.
-
-SQLite has its own (``adapters/writer_rows.py``): the same loads and writes as plain
-statements inside one transaction of its single writer. Both take the pool's connection
-directly, without a Session around it.
+Trade-off: the pool's DBAPI connection is used directly, without SQLAlchemy's execution
+context around each statement, so the SQL here is hand-written and typed by hand (``_cast``).
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import contextmanager
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import exc
 
 from ..domain.fields import UserType
-from .credential_store import NonceCache
+from ..service_layer.unit_of_work import statement_errors
+from .credential_store import PurgeSchedule
 from .driver_sql import DIALECTS, PG_TYPES
+from .people_rows import run_locked
 from .repository import known_club
+
+T = TypeVar("T")
 
 _SQL = DIALECTS["postgresql"]
 # The nonce as NonceCache.remember writes it: a fresh key, or a leftover whose time is over.
@@ -107,65 +103,64 @@ def _update(columns: tuple[str, ...], history: bool, nonce: bool) -> str:
     return f"WITH {ctes} SELECT 1, count(*) FROM w"  # noqa: S608
 
 
-class StatementRows:
-    """What single saves read and write on one pooled connection, for ``planning.load_plan``
-    (``load``, ``existing_ids``), ``club_in_scope`` (``clubs``) and ``planning.write_one``
-    (``insert_one``, ``update_one``), as ``PeopleRows`` and the unit of work serve them.
+class StatementWrites:
+    """``PeopleWrites`` (``service_layer.people``) of one single save, on one pooled connection
+    in autocommit. The nonce given to ``record_nonce`` goes into the replay cache with the first
+    write, or alone with ``finish()``; ``writing`` is set once a write was sent (its outcome may
+    then be unknown if the connection breaks)."""
 
-    ``admit(nonce)`` before ``load``: on PostgreSQL the nonce goes into the replay cache with
-    the write, or alone with ``settle()`` when nothing is written; ``nonce_was_fresh`` then
-    tells whether it was unseen (a replay writes nothing).
-    """
-
-    nonce_kept_on_failure = True  # autocommitted: a later failure does not undo the nonce
-    inserts_unless_found = True  # ``insert_unless_found``: a new person in one statement
-
-    def __init__(self, connection, engine):
+    def __init__(self, connection, engine, clubs: dict, nonce_purge: PurgeSchedule):
         self.connection = connection  # the pool's (``Engine.raw_connection()``)
         self.engine = engine
-        self.sql = DIALECTS[engine.dialect.name]
-        self.clubs = _Clubs(engine, self)
+        self._clubs = clubs
+        self._nonce_purge = nonce_purge
+        self._record = None
         self._nonce: tuple[str, datetime, datetime] | None = None
-        self.nonce_was_fresh: bool | None = None
         self._versions: dict[int, str] = {}
-        self.writing = False  # a write statement was sent: its outcome may be unknown
+        self.writing = False
 
-    def admit(self, nonce: tuple[str, datetime, datetime] | None) -> None:
-        self._nonce, self.nonce_was_fresh = nonce, None
+    def record_nonce(self, nonce) -> None:
+        self._record = nonce
+        self._nonce = nonce.database_nonce() if nonce is not None else None
+        if self._nonce is not None and self._nonce_purge.due():
+            self._execute(_SQL.purge_nonces, (self._nonce[2],))
+
+    def club(self, client_id: int, club_id: int | None):
+        return known_club(self._clubs, client_id, club_id, self._read_club)
+
+    def _read_club(self, club_id: int) -> tuple[int, str] | None:
+        found = self._execute(_SQL.club_owner, (club_id,)).fetchone()
+        return None if found is None else (found[0], found[1])
 
     def load(self, client_id: int, ids, external_ids) -> list[dict]:
-        """The client's rows with this ID and/or ExternalId."""
+        """The client's rows with this ID and/or ExternalId (one record's), with their versions."""
         ids, external_ids = list(ids), list(external_ids)
         if len(ids) > 1 or len(external_ids) > 1:
-            raise ValueError("StatementRows loads the rows of one record")
-        self._purge_if_due()
-        person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
-        lookup = self.sql.lookup_parameters(client_id, person_id, external_id) if ids or external_ids else ()
-        return self._load(bool(ids), bool(external_ids), lookup)
-
-    def _load(self, by_id: bool, by_external_id: bool, lookup: tuple) -> list[dict]:
-        if not by_id and not by_external_id:
+            raise ValueError("StatementWrites loads the rows of one record")
+        if not ids and not external_ids:
             return []
-        found = self._execute(_SQL.person_lookup(by_id, by_external_id, lock=False, prefix="xmin::text, "),
-                              lookup).fetchall()
+        person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
+        lookup = _SQL.person_lookup(bool(ids), bool(external_ids), lock=False, prefix="xmin::text, ")
+        found = self._execute(lookup, _SQL.lookup_parameters(client_id, person_id, external_id)).fetchall()
         for row in found:
             self._versions[row[1]] = row[0]
         return [_SQL.person(row[1:]) for row in found]
 
     def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
         return {row[0] for number in set(ids)
-                for row in self._execute(self.sql.reference_exists(table), (client_id, number)).fetchall()}
+                for row in self._execute(_SQL.reference_exists(table), (client_id, number)).fetchall()}
+
+    def take_turns(self, client_id: int, external_ids) -> None:
+        raise ValueError("StatementWrites saves one record; batches run locked")
 
     def insert_unless_found(self, client_id: int, external_id: str, row: dict,
                             history: tuple[UserType | None, UserType, datetime]
                             ) -> tuple[int | None, list[dict]]:
         """A new person with their history row (and the nonce) in one statement, unless the
         client has a person with this ExternalId: then nothing is inserted and that person's
-        row is answered instead, its version kept for ``update_one``. So a save of a new person
-        costs one round trip, and one of a known person no more than ``load`` then a write.
-        Answers (the new ID, []), (None, [the row]), or (None, []) for a replay or when a
-        concurrent save inserted the ExternalId meanwhile."""
-        self._purge_if_due()
+        row is answered instead, its version kept for ``write``. Answers (the new ID, []),
+        (None, [the row]), or (None, []) when a concurrent save inserted the ExternalId
+        meanwhile (the nonce then recorded)."""
         values = [_SQL.value(row[c]) for c in _SQL.people_insert_columns]
         parameters = (client_id, external_id, *(self._nonce or ()), *values, *map(_SQL.value, history))
         self.writing = True
@@ -179,9 +174,17 @@ class StatementRows:
         self._versions[found["id"]] = version
         return None, [found]
 
-    def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
-        """Insert the person and their history row, with the nonce, in one statement; answer
-        the new ID (0 for a replay: nothing inserted)."""
+    def write(self, planned) -> dict[int, int] | None:
+        """A plan of one record, in one statement with the nonce."""
+        if planned.inserts:
+            ((key, row),) = planned.inserts
+            return {key: self._insert(row, planned.history_of(key))}
+        for row_id, changed in planned.updates.items():  # one at most: a record changes one person
+            if not self._update(row_id, changed, planned.history_of(row_id)):
+                return None
+        return {}
+
+    def _insert(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
         values = [_SQL.value(row[c]) for c in _SQL.people_insert_columns]
         parameters = (*values, *map(_SQL.value, history))
         self.writing = True
@@ -189,12 +192,12 @@ class StatementRows:
             return self._execute(_INSERT, parameters).fetchone()[1]
         fresh, new_id = self._execute(_INSERT_IF_FRESH, (*self._nonce, *parameters)).fetchone()
         self._settled(fresh)
-        return new_id or 0
+        return new_id
 
-    def update_one(self, row_id: int, changed: dict,
-                   history: tuple[UserType | None, UserType, datetime] | None) -> bool:
+    def _update(self, row_id: int, changed: dict,
+                history: tuple[UserType | None, UserType, datetime] | None) -> bool:
         """Update the row as loaded, with the nonce; False (nothing written) when it changed
-        since ``load``, or for a replay."""
+        since ``load``."""
         columns = tuple(changed)
         parameters = [*(self._nonce or ()), *(_SQL.value(changed[c]) for c in columns),
                       row_id, self._versions[row_id]]
@@ -207,21 +210,18 @@ class StatementRows:
             self._settled(fresh)
         return written == 1
 
-    def settle(self) -> None:
-        """Record the admitted nonce if no write carried it (nothing to write, a Test save, a
-        save a rule refused)."""
+    def finish(self) -> None:
+        """Record the nonce if no write carried it (nothing to write, a Test save, a refusal)."""
         if self._nonce is not None:
             self._settled(self._execute(_NONCE_ALONE, self._nonce).fetchone()[0])
 
-    def _purge_if_due(self) -> None:
-        if self._nonce is not None and NonceCache.purge_due():
-            self._execute(self.sql.purge_nonces, (self.sql.value(self._nonce[2]),))
-
     def _settled(self, fresh: int) -> None:
-        self.nonce_was_fresh, self._nonce = fresh == 1, None
+        """Autocommitted: the nonce is recorded for good (or was a replay's, which refuses)."""
+        self._nonce = None
+        self._record.recorded(fresh == 1)
 
     def _execute(self, sql: str, parameters):
-        return self.sql.execute_pooled(self.engine.dialect, self.connection, sql, parameters)
+        return _SQL.execute_pooled(self.engine.dialect, self.connection, sql, parameters)
 
 
 def checkout(engine):
@@ -234,41 +234,45 @@ def checkout(engine):
         raise exc.DBAPIError.instance(None, None, error, dbapi.Error, dialect=engine.dialect) from error
 
 
-def statement_rows(engine) -> Callable[[], AbstractContextManager[StatementRows]]:
-    """PostgreSQL: ``open()`` a ``StatementRows`` on a connection of ``engine``'s pool, in
-    autocommit until it goes back (the pool is shared with the units of work). The pool's
-    connection, not a SQLAlchemy ``Connection``: half the CPU of
-    ``execution_options(isolation_level=...)``."""
-
-    @contextmanager
-    def open_rows():
-        pooled = checkout(engine)
+@contextmanager
+def _autocommitted(engine):
+    """A connection of ``engine``'s pool, in autocommit until it goes back (the pool is shared
+    with the units of work). The pool's connection, not a SQLAlchemy ``Connection``, whose
+    ``execution_options(isolation_level=...)`` would cost more than the save's statements."""
+    pooled = checkout(engine)
+    try:
+        pooled.driver_connection.autocommit = True
+        yield pooled
+    finally:
         try:
-            pooled.driver_connection.autocommit = True
-            yield StatementRows(pooled, engine)
+            if pooled.is_valid:  # not after a lost connection was invalidated
+                pooled.driver_connection.autocommit = False
+        except engine.dialect.loaded_dbapi.Error as error:
+            pooled.invalidate(error)  # broken meanwhile: the pool replaces it
         finally:
-            try:
-                if pooled.is_valid:  # not after a lost connection was invalidated
-                    pooled.driver_connection.autocommit = False
-            except engine.dialect.loaded_dbapi.Error as error:
-                pooled.invalidate(error)  # broken meanwhile: the pool replaces it
-            finally:
-                pooled.close()
-    return open_rows
+            pooled.close()
 
 
-class _Clubs:
-    """``clubs.get`` as ``ClubRepository``'s, sharing its process-wide cache."""
+class PostgresPeopleStore:
+    """``PeopleStore`` (``service_layer.people``) on PostgreSQL: see the module's docstring."""
 
-    def __init__(self, engine, rows: StatementRows):
-        self.engine, self.rows = engine, rows
+    def __init__(self, engine, uow_factory: Callable[[], object], nonce_purge: PurgeSchedule | None = None):
+        self.engine = engine
+        self.uow_factory = uow_factory
+        self.nonce_purge = nonce_purge or PurgeSchedule()
+        self._clubs: dict = {}
 
-    def get(self, client_id: int, club_id: int | None):
-        return known_club(self.engine, client_id, club_id, self._read)
+    def run(self, work: Callable[[StatementWrites], T]) -> T:
+        writes: StatementWrites | None = None
+        # The database's errors as a unit of work's (the checkout included); a write sent counts
+        # as an outcome that may be unknown.
+        with statement_errors(lambda: writes is not None and writes.writing), \
+                _autocommitted(self.engine) as pooled:
+            writes = StatementWrites(pooled, self.engine, self._clubs, self.nonce_purge)
+            return work(writes)
 
-    def _read(self, club_id: int) -> tuple[int, str] | None:
-        found = self.rows._execute(self.rows.sql.club_owner, (club_id,)).fetchone()
-        return None if found is None else (found[0], found[1])
+    def run_locked(self, work):
+        return run_locked(self.uow_factory, work)
 
 
-__all__ = ["StatementRows", "checkout", "statement_rows"]
+__all__ = ["PostgresPeopleStore", "StatementWrites", "checkout"]
