@@ -30,6 +30,7 @@ from ...domain.errors import DomainError
 from .fastxml import FastComplexXml
 from .faults import client_fault, domain_fault, validation_fault
 from .namespaces import SOAP11_ENV, XSD
+from .spyne_internals import write_fault
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                        dtd_validation=False, huge_tree=False, remove_pis=True,
@@ -266,7 +267,7 @@ class PartnerSoap11(FastComplexXml, Soap11):
             faultcode.text = f"{self.soap_env}:{code}"
         faultstring = etree.Element("faultstring")
         faultstring.text = inst.faultstring
-        return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, [faultcode, faultstring])
+        return write_fault(self, ctx, cls, inst, parent, ns, [faultcode, faultstring])
 
 
 def _path_name(path: str | None) -> str:
