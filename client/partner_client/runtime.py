@@ -57,8 +57,8 @@ def discover(session: requests.Session, settings: ConnectionSettings) -> Capabil
 
 class Answer:
     """A call's answer as it came back (``PreparedCall.send``); ``read()`` turns it into what
-    the typed method answers. Reading 200 SaveResults costs about 2 ms of Python, which a
-    caller can spend outside the thread that waits on the wire."""
+    the typed method answers. Reading a batch's SaveResults is Python work that a caller can
+    spend outside the thread that waits on the wire."""
 
     __slots__ = ("_read",)
 

@@ -41,6 +41,8 @@ from .repository import known_club
 
 MAX_GROUP = 16
 _SQL = DIALECTS["sqlite"]
+_INSERT_PERSON = (f"INSERT INTO people ({', '.join(_SQL.people_insert_columns)}) "  # noqa: S608 (our own names)
+                  f"VALUES ({', '.join(['?'] * len(_SQL.people_insert_columns))}) RETURNING id")
 T = TypeVar("T")
 
 
@@ -108,7 +110,8 @@ class WriterWrites:
         return ids
 
     def _insert(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int:
-        new_id = _SQL.insert_person_with(self._execute, row)
+        values = [_SQL.value(row[c]) for c in _SQL.people_insert_columns]
+        new_id = self._execute(_INSERT_PERSON, values).fetchone()[0]
         _SQL.insert_history_with(self._execute, new_id, *history)
         return new_id
 

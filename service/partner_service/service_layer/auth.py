@@ -103,7 +103,7 @@ class Authenticator:
         self.policy = policy or AuthPolicy()
         self.nonces = nonces                    # None: the database's table, via the unit of work
         # Read-only units of work for the credential row: on SQLite a reader does not queue for
-        # the single writer (a batch holds it 100 ms and more). None: the caller's unit of work.
+        # the single writer (which a batch holds for a long while). None: the caller's unit of work.
         self.reader = reader
         self._monotonic = monotonic
         self._rows = _Bounded(cache_size)       # username -> (read at, Credential or None)

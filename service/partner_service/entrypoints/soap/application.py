@@ -69,7 +69,7 @@ def build_application(deps: Dependencies, operations: Iterable[str] | None = Non
     # Spyne logs failing requests, bodies included; we log our own lines without them.
     logging.getLogger("spyne").setLevel(logging.CRITICAL)
     # After each request spyne runs a full gc.collect() if a second has passed (to close file
-    # uploads we never take): a 50-200 ms pause per worker per second, which dominated p99.
+    # uploads we never take): a pause per worker per second that dominated p99 (bench/README.md).
     spyne_const.MIN_GC_INTERVAL = math.inf
     saves = frozenset(f"{{{TNS}}}{n}" for n in names if n in SAVES)
     in_protocol = PartnerSoap11(deps.authenticate, saves,

@@ -1,8 +1,8 @@
 """Faster reading and writing of the contract's complex types, same XML and objects as spyne.
 
 spyne's generic ``complex_from_element`` / ``complex_to_parent`` look up class attributes,
-run default factories and step coroutines for every element: for a batch of 200 prospects
-that was about half the request's CPU. The body has already been checked against the
+run default factories and step coroutines for every element: for a batch, a large share of
+the request's CPU (bench/README.md). The body has already been checked against the
 schema (``validate_body``), so reading only has to route children to their members; what
 the members hold is still parsed by spyne's own (hardened) ``from_element``, except plain
 text, which spyne would hand over unchanged anyway. Writing emits
