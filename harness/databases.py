@@ -45,7 +45,7 @@ class UsernameOnly:
         self.principals = principals
 
     def open(self, header):
-        """As ``HeaderAuthenticator.open``: nothing to admit, None for a token it refuses."""
+        """As ``HeaderAuthenticator.open``: no nonce to record, None for a token it refuses."""
         try:
             return self(header), None
         except SecurityRefused:

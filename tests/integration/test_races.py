@@ -3,9 +3,9 @@
 Real concurrent connections: eight threads, started together by a barrier, each with its
 own unit of work, save the same ExternalId (or lead source name). On PostgreSQL the
 losers' inserts hit the unique constraint; the test also proves that path ran by
-counting those clashes. Saves of people race both through ``people.save_person`` and
-through the saver the app answers single saves with (``app.single_saver``: on PostgreSQL
-optimistic statements, where a row changed between read and write is planned again).
+counting those clashes. Saves of people race through ``people.save_person`` over the app's
+store (``app.people_store``: on PostgreSQL optimistic statements, where a row changed between
+read and write is planned again), and over the same store with every save under locks.
 """
 
 from __future__ import annotations
