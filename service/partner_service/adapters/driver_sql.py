@@ -207,6 +207,28 @@ class DriverSql:
         value = self.value
         return [[value(row[c]) for c in columns] for row in rows]
 
+    def record_lookup(self, client_id: int, ids, external_ids, prefix: str = "") -> tuple[str, tuple] | None:
+        """A single save's unlocked lookup of its person (``person_lookup`` and its parameters),
+        or None when the record names neither an ID nor an ExternalId."""
+        ids, external_ids = list(ids), list(external_ids)
+        if len(ids) > 1 or len(external_ids) > 1:
+            raise ValueError("a single save loads the rows of one record")
+        if not ids and not external_ids:
+            return None
+        person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
+        return (self.person_lookup(bool(ids), bool(external_ids), lock=False, prefix=prefix),
+                self.lookup_parameters(client_id, person_id, external_id))
+
+    def club_of(self, run, club_id: int) -> tuple[int, str] | None:
+        """(owner, name) of a club, by ``run(sql, parameters)``; None when there is none."""
+        found = run(self.club_owner, (club_id,)).fetchone()
+        return None if found is None else (found[0], found[1])
+
+    def existing_ids_with(self, run, table: str, client_id: int, ids) -> set[int]:
+        """Which of these IDs (a single save's few) are rows of ``table`` of the client."""
+        return {row[0] for number in set(ids)
+                for row in run(self.reference_exists(table), (client_id, number)).fetchall()}
+
     @staticmethod
     def lookup_parameters(client_id: int, person_id: int | None, external_id: str | None) -> tuple:
         """``person_lookup``'s parameters for that ID and/or ExternalId."""

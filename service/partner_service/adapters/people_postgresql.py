@@ -126,29 +126,18 @@ class StatementWrites:
             self._execute(_SQL.purge_nonces, (self._nonce[2],))
 
     def club(self, client_id: int, club_id: int | None):
-        return known_club(self._clubs, client_id, club_id, self._read_club)
-
-    def _read_club(self, club_id: int) -> tuple[int, str] | None:
-        found = self._execute(_SQL.club_owner, (club_id,)).fetchone()
-        return None if found is None else (found[0], found[1])
+        return known_club(self._clubs, client_id, club_id, lambda number: _SQL.club_of(self._execute, number))
 
     def load(self, client_id: int, ids, external_ids) -> list[dict]:
         """The client's rows with this ID and/or ExternalId (one record's), with their versions."""
-        ids, external_ids = list(ids), list(external_ids)
-        if len(ids) > 1 or len(external_ids) > 1:
-            raise ValueError("StatementWrites loads the rows of one record")
-        if not ids and not external_ids:
-            return []
-        person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
-        lookup = _SQL.person_lookup(bool(ids), bool(external_ids), lock=False, prefix="xmin::text, ")
-        found = self._execute(lookup, _SQL.lookup_parameters(client_id, person_id, external_id)).fetchall()
+        lookup = _SQL.record_lookup(client_id, ids, external_ids, prefix="xmin::text, ")
+        found = self._execute(*lookup).fetchall() if lookup is not None else []
         for row in found:
             self._versions[row[1]] = row[0]
         return [_SQL.person(row[1:]) for row in found]
 
     def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
-        return {row[0] for number in set(ids)
-                for row in self._execute(_SQL.reference_exists(table), (client_id, number)).fetchall()}
+        return _SQL.existing_ids_with(self._execute, table, client_id, ids)
 
     def take_turns(self, client_id: int, external_ids) -> None:
         raise ValueError("StatementWrites saves one record; batches run locked")

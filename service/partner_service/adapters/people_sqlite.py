@@ -68,26 +68,14 @@ class WriterWrites:
             nonce.recorded(fresh=False)  # a replay: refused before anything else is written
 
     def club(self, client_id: int, club_id: int | None):
-        return known_club(self._clubs, client_id, club_id, self._read_club)
-
-    def _read_club(self, club_id: int) -> tuple[int, str] | None:
-        found = self._execute(_SQL.club_owner, (club_id,)).fetchone()
-        return None if found is None else (found[0], found[1])
+        return known_club(self._clubs, client_id, club_id, lambda number: _SQL.club_of(self._execute, number))
 
     def load(self, client_id: int, ids, external_ids) -> list[dict]:
-        ids, external_ids = list(ids), list(external_ids)
-        if len(ids) > 1 or len(external_ids) > 1:
-            raise ValueError("WriterWrites loads the rows of one record")
-        if not ids and not external_ids:
-            return []
-        person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
-        found = self._execute(_SQL.person_lookup(bool(ids), bool(external_ids), lock=False),
-                              _SQL.lookup_parameters(client_id, person_id, external_id)).fetchall()
-        return [_SQL.person(row) for row in found]
+        lookup = _SQL.record_lookup(client_id, ids, external_ids)
+        return [_SQL.person(row) for row in self._execute(*lookup).fetchall()] if lookup is not None else []
 
     def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
-        return {row[0] for number in set(ids)
-                for row in self._execute(_SQL.reference_exists(table), (client_id, number)).fetchall()}
+        return _SQL.existing_ids_with(self._execute, table, client_id, ids)
 
     def take_turns(self, client_id: int, external_ids) -> None:
         """Nothing to do: the write transaction is the only writer."""
