@@ -17,6 +17,11 @@ races). Either way, what ``work`` wrote is committed once, as one commit, or not
 error of a rule raised by ``work`` keeps what it wrote before (the nonce) and is the
 request's answer.
 
+A SaveProspect, from the WSGI entry to its SQL and back: ``entrypoints/wsgi.py`` ->
+``entrypoints/soap/single_saves.py`` (parse, token, read) -> here -> ``planning.py`` (the rules,
+in memory) -> ``adapters/people_postgresql.py`` or ``adapters/people_sqlite.py`` (the store) ->
+``adapters/driver_sql.py`` (the statements' text and their execution on the driver).
+
 Trade-off: a single save is optimistic (``PeopleWrites.write`` answers None when the row
 changed since it was loaded, and the save is planned again), which lets PostgreSQL write a
 new person in one statement and hold no lock between statements; a save that loses
