@@ -16,7 +16,7 @@ from partner_service.service_layer.credentials import add_credential
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from sqlalchemy import insert, select
 
-from tests.support import postgres_database
+from harness.databases import postgres_database
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_ADMIN", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 

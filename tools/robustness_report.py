@@ -8,7 +8,7 @@ pass through a TCP proxy that can be cut, it runs five phases: hostile requests,
 saving overlapping ExternalIds, a database outage under load, workers killed with SIGKILL
 under load, and the Connector's retries of every save that got no acknowledgement. Then it
 checks the database against every acknowledged answer. The code is the tests' own
-(``tests/robustness.py``), so the figures are those the test suite asserts.
+(``harness/robustness.py``), so the figures are those the test suite asserts.
 
 Exit status 1 when a hostile request got another answer than its fault, or when an
 acknowledged save is missing, a duplicate or a half-written person exists.
@@ -30,8 +30,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.hostile_requests import hostile_requests  # noqa: E402
-from tests.robustness import (  # noqa: E402
+from harness.gunicorn import gunicorn, workers_of  # noqa: E402
+from harness.hostile_requests import hostile_requests  # noqa: E402
+from harness.proxy import proxied  # noqa: E402
+from harness.robustness import (  # noqa: E402
     MARKER,
     Tally,
     acme_on_postgresql,
@@ -41,8 +43,6 @@ from tests.robustness import (  # noqa: E402
     run_load,
     save_xml,
 )
-from tests.support_gunicorn import gunicorn, workers_of  # noqa: E402
-from tests.support_proxy import proxied  # noqa: E402
 
 LOAD_THREADS = 8
 

@@ -2,10 +2,10 @@
 ended with the cyclic garbage collector told that this is a short-lived process.
 
 Start-up imports zeep, requests, SQLAlchemy, click and rich: about 100,000 objects that
-live until exit, over which the collector would run some 140 times while they are made
-(about 45 ms of a 330 ms start-up). They are frozen once made (``gc.freeze``), so the
-collections of the run do not walk them again either. At exit the interpreter's last
-collections would walk everything once more (about 65 ms, against 9 ms frozen); nothing
+live until exit, over which the collector would run over a hundred times while they are
+made (a noticeable share of start-up, see bench/README.md). They are frozen once made
+(``gc.freeze``), so the collections of the run do not walk them again either. At exit the
+interpreter's last collections would walk everything once more; nothing
 needs them, since the link store, the HTTP session and the failures file are closed by the
 command itself and the standard streams are flushed by the interpreter whatever the
 collector does (``tests/client/test_cli.py`` runs the installed command and reads all three).

@@ -170,7 +170,7 @@ def _count_lines(path: str) -> int:
 @contextmanager
 def prompt_handover(seconds: float = 0.0005):
     """While the sender waits for an answer, the building thread holds the GIL; by default
-    the sender would get it back only after 5 ms at each of its reads (about 10 % of a push).
+    the sender would get it back only after the default switch interval at each of its reads.
     Process-wide, so only the command line sets it, never the library for its host."""
     before = sys.getswitchinterval()
     sys.setswitchinterval(seconds)

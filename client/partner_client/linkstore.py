@@ -79,8 +79,8 @@ class LinkStore:
     def _upsert(self, table: Table, rows: Sequence[dict]) -> None:
         if not rows:
             return
-        # Imported here: the PostgreSQL dialect's package loads all its drivers (about 50 ms at
-        # start-up), which a SQLite link store never needs.
+        # Imported here: the PostgreSQL dialect's package loads all its drivers at start-up,
+        # which a SQLite link store never needs.
         if self.engine.dialect.name == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
         else:

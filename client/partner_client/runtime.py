@@ -23,9 +23,9 @@ from lxml import etree
 from zeep.wsdl.utils import etree_to_string
 from zeep.wsse.username import UsernameToken
 
+from . import zeep_internals
 from .answers import NOT_READ, answer_parts, read_parts
 from .capabilities import Capabilities, known_operations, operations_in_wsdl
-from .envelopes import render_plain_values
 from .exceptions import NotOffered, PartnerError, ProtocolError
 from .faults import from_transport, from_zeep_fault
 from .ns import BINDING, BUNDLED_WSDL
@@ -57,8 +57,8 @@ def discover(session: requests.Session, settings: ConnectionSettings) -> Capabil
 
 class Answer:
     """A call's answer as it came back (``PreparedCall.send``); ``read()`` turns it into what
-    the typed method answers. Reading 200 SaveResults costs about 2 ms of Python, which a
-    caller can spend outside the thread that waits on the wire."""
+    the typed method answers. Reading a batch's SaveResults is Python work that a caller can
+    spend outside the thread that waits on the wire."""
 
     __slots__ = ("_read",)
 
@@ -103,7 +103,7 @@ class PartnerClientBase:
                              wsse=wsse, settings=_ZEEP_SETTINGS)
         self._zeep = client
         self._service = client.create_service(BINDING, settings.url)
-        render_plain_values(self._service._binding)  # this client's own copy of the WSDL
+        zeep_internals.render_plain_values(self._service)  # this client's own copy of the WSDL
 
     @classmethod
     def connect(cls, settings: ConnectionSettings) -> Self:
@@ -169,7 +169,7 @@ class PartnerClientBase:
             value = read_parts(answer.parts, spec.output)
             if value is not NOT_READ:
                 return value
-            binding = self._service._binding
+            binding = zeep_internals.binding_of(self._service)
             with _translated(name):  # a value only zeep knows how to read, or to refuse
                 answer = binding.process_reply(self._zeep, binding.get(name), answer.response)
         out = spec.output
@@ -185,17 +185,16 @@ class PartnerClientBase:
     def _envelope(self, name: str, payload: dict[str, Any]) -> tuple[bytes, dict]:
         """The request as sent: zeep's envelope (values, XML, UsernameToken), as bytes."""
         with _translated(name):  # zeep refusing to serialise: a bug of the caller, not of the wire
-            envelope, headers = self._service._binding._create(name, (), payload, client=self._zeep,
-                                                               options=self._service._binding_options)
+            envelope, headers = zeep_internals.build_envelope(self._service, self._zeep, name, payload)
             return etree_to_string(envelope), headers
 
     def _send(self, name: str, envelope: tuple[bytes, dict]) -> Any:
         """The exchange, and of the answer only what tells whether it failed: a 200 answer
         holding the expected parts comes back ``_Unread``; anything else is zeep's to read
         here (a fault raised, translated), so retries and callers see failures at once."""
-        binding = self._service._binding
+        binding = zeep_internals.binding_of(self._service)
         with _translated(name):
-            response = self._zeep.transport.post(self._service._binding_options["address"], *envelope)
+            response = self._zeep.transport.post(zeep_internals.address_of(self._service), *envelope)
             if response.status_code == 200:
                 parts = answer_parts(response.content, self.operations[name].output, self._zeep.settings)
                 if parts is not NOT_READ:

@@ -12,10 +12,11 @@ from spyne.server.wsgi import WsgiApplication
 from sqlalchemy import Engine, text
 
 from .adapters import migrate
+from .adapters.credential_store import PurgeSchedule
 from .adapters.db import make_engine
 from .adapters.orm import start_mappers
-from .adapters.people_statements import statement_rows
-from .adapters.writer_rows import transaction_rows
+from .adapters.people_postgresql import PostgresPeopleStore
+from .adapters.people_sqlite import SqlitePeopleStore
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
@@ -24,9 +25,7 @@ from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
-from .service_layer.results import SaveOutcome
-from .service_layer.save_groups import SaveGroups
-from .service_layer.statement_saves import StatementSaves
+from .service_layer.people import PeopleStore
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -50,14 +49,15 @@ def readiness(engine: Engine, nonces: NonceStore | None) -> Callable[[], str | N
     return unreachable
 
 
-def single_saver(engine: Engine, uow_factory: Callable[[], object]) -> Callable[..., SaveOutcome]:
-    """How single saves are written, beside the unit of work: SQLite has one writer, so saves
-    arriving together share one transaction and one fsync (``SaveGroups``); PostgreSQL writes
-    them in parallel, each as two autocommitted statements (``StatementSaves``: optimistic, no
-    lock held between)."""
+def people_store(engine: Engine, uow_factory: Callable[[], object],
+                 nonce_purge: PurgeSchedule | None = None) -> PeopleStore:
+    """The ``PeopleStore`` of the engine, chosen once per app: SQLite has one writer, so saves
+    arriving together share one transaction and one fsync (``SqlitePeopleStore``); PostgreSQL
+    writes them in parallel, each as one or two autocommitted statements (``PostgresPeopleStore``:
+    optimistic, no lock held between). This is the seam for another store (a sandbox's)."""
     if engine.dialect.name == "sqlite":
-        return SaveGroups(transaction_rows(engine), uow_factory).save
-    return StatementSaves(statement_rows(engine), uow_factory).save
+        return SqlitePeopleStore(engine, uow_factory, nonce_purge)
+    return PostgresPeopleStore(engine, uow_factory, nonce_purge)
 
 
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
@@ -66,17 +66,19 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     start_mappers()
     engine = engine or make_engine(settings.resolved_database_url())
     prepare_database(engine)
-    sessions = session_factory(engine)
+    nonce_purge = PurgeSchedule()
+    sessions = session_factory(engine, nonce_purge=nonce_purge)
     nonces = replay_cache(settings) if authenticate is None else None
     readers = session_factory(engine, read_only=True)
 
     def reader() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(readers)
 
-    deps = Dependencies(uow=lambda: SqlAlchemyUnitOfWork(sessions),
-                        authenticate=authenticate
-                        or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions), nonces, reader),
-                        reader=reader)
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(sessions)
+
+    deps = Dependencies(uow=uow, authenticate=authenticate or ws_security(settings, uow, nonces, reader),
+                        people=people_store(engine, uow, nonce_purge), reader=reader)
     soap_app = build_application(deps, settings.operations)
     template = canonical_wsdl(soap_app, DEFAULT_LOCATION)
     cache: dict[str, bytes] = {}
@@ -89,7 +91,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
-    single_saves = SingleSaves(soap_app, opener, single_saver(engine, deps.uow)) if opener is not None else None
+    single_saves = SingleSaves(soap_app, opener, deps.people) if opener is not None else None
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
                       settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves)
     app.engine = engine

@@ -7,6 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
 from lxml.builder import ElementMaker
+from partner_client import zeep_internals
 from partner_client.answers import NOT_READ, read_answer
 from partner_client.generated import service, types
 from partner_client.ns import BINDING, BUNDLED_WSDL
@@ -16,7 +17,7 @@ from .strategies import values_of
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 ZEEP = zeep.Client(str(BUNDLED_WSDL), settings=zeep.Settings(strict=True))
-BINDING_ = ZEEP.create_service(BINDING, "https://partner.example/soap")._binding
+BINDING_ = zeep_internals.binding_of(ZEEP.create_service(BINDING, "https://partner.example/soap"))
 OPERATIONS = service.PartnerClient.operations
 
 

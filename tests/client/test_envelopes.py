@@ -1,4 +1,4 @@
-"""The client's envelopes (``partner_client.envelopes``) are byte for byte what zeep builds."""
+"""The client's envelopes (``partner_client.zeep_internals``) are byte for byte what zeep builds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import zeep
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lxml import etree
-from partner_client.envelopes import PlainBody, render_plain_values
+from partner_client import zeep_internals
 from partner_client.generated import service, types
 from partner_client.ns import BINDING, BUNDLED_WSDL
 from partner_client.settings import ConnectionSettings
@@ -18,24 +18,25 @@ from zeep.wsse.username import UsernameToken
 
 from .strategies import values_of
 
+ADDRESS = "https://partner.example/soap"
 
-def _binding(plain: bool):
+
+def _service(plain: bool):
     client = zeep.Client(str(BUNDLED_WSDL), wsse=UsernameToken("connector", "secret"),
                          settings=zeep.Settings(strict=True))
-    binding = client.create_service(BINDING, "https://partner.example/soap")._binding
+    proxy = client.create_service(BINDING, ADDRESS)
     if plain:
-        render_plain_values(binding)
-    return client, binding
+        zeep_internals.render_plain_values(proxy)
+    return client, proxy
 
 
-PLAIN, ZEEP = _binding(True), _binding(False)
+PLAIN, ZEEP = _service(True), _service(False)
 
 
 def _envelopes(operation: str, arguments: dict) -> list[bytes]:
     payload = request_payload(service.PartnerClient.operations[operation], arguments)
-    return [etree.tostring(binding._create(operation, (), payload, client=client,
-                                           options={"address": "https://partner.example/soap"})[0])
-            for client, binding in (PLAIN, ZEEP)]
+    return [etree.tostring(zeep_internals.build_envelope(proxy, client, operation, payload, ADDRESS)[0])
+            for client, proxy in (PLAIN, ZEEP)]
 
 
 def _arguments(operation: str) -> st.SearchStrategy:
@@ -70,9 +71,8 @@ def test_unset_fields_sent_as_none_render_as_if_left_out(call):
     where a missing one is rendered and validated as NotSet): not one byte of the envelope differs."""
     operation, arguments = call
     payload = request_payload(service.PartnerClient.operations[operation], arguments)
-    client, binding = ZEEP
-    options = {"address": "https://partner.example/soap"}
-    envelopes = [etree.tostring(binding._create(operation, (), sent, client=client, options=options)[0])
+    client, proxy = ZEEP
+    envelopes = [etree.tostring(zeep_internals.build_envelope(proxy, client, operation, sent, ADDRESS)[0])
                  for sent in (payload, _without_nones(payload))]
     assert envelopes[0] == envelopes[1]
 
@@ -91,5 +91,5 @@ def test_the_client_builds_its_envelopes_from_plain_values():
     settings = ConnectionSettings(url="https://partner.example/soap", username="u", password="p",
                                   operations=("SaveProspects",))
     with service.PartnerClient.connect(settings) as client:
-        operations = client._service._binding._operations.values()
-        assert operations and all(isinstance(o.input.body, PlainBody) for o in operations)
+        operations = zeep_internals.operations_of(client._service)
+        assert operations and all(isinstance(o.input.body, zeep_internals.PlainBody) for o in operations)

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from ..robustness import PERSON_OPERATIONS, Tally, batch_xml, check_store, envelope, post, run_load, save_xml
+from ..support import PERSON_OPERATIONS, Tally, batch_xml, check_store, envelope, post, run_load, save_xml
 
 on_postgresql = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 

@@ -15,9 +15,18 @@ from partner_service.app import create_app
 from partner_service.config import Settings
 from partner_service.domain.model import Principal
 
-from ..robustness import Tally, acme_on_postgresql, check_store, envelope, post, run_load, save_xml
-from ..support import UsernameOnly, serve_in_thread
-from ..support_proxy import proxied
+from ..support import (
+    Tally,
+    UsernameOnly,
+    acme_on_postgresql,
+    check_store,
+    envelope,
+    post,
+    proxied,
+    run_load,
+    save_xml,
+    serve_in_thread,
+)
 
 THREADS = 8
 

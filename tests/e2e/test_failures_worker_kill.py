@@ -11,8 +11,17 @@ import time
 
 import pytest
 
-from ..robustness import Tally, acme_on_postgresql, check_store, envelope, post, run_load, save_xml
-from ..support_gunicorn import gunicorn, workers_of
+from ..support import (
+    Tally,
+    acme_on_postgresql,
+    check_store,
+    envelope,
+    gunicorn,
+    post,
+    run_load,
+    save_xml,
+    workers_of,
+)
 
 MAX_BODY = 64 * 1024
 

@@ -20,8 +20,7 @@ from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, ses
 from zeep.plugins import HistoryPlugin
 from zeep.wsse.username import UsernameToken
 
-from ..support import UsernameOnly, postgres_database, serve_in_thread
-from ..support_proxy import proxied
+from ..support import UsernameOnly, postgres_database, proxied, serve_in_thread
 from .operations_helpers import PETE, TNS, assert_fault, code_of, fault_of, people_count
 
 SECRET = "hunter2-at-db.internal:5432"

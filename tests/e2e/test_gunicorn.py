@@ -36,8 +36,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from ..support import postgres_database
-from ..support_proxy import CuttableProxy
+from ..support import CuttableProxy, postgres_database
 
 SERVE = Path(sys.executable).with_name("partner-service")
 DEPLOY_CONFIG = Path(__file__).resolve().parents[2] / "deploy" / "gunicorn.conf.py"

@@ -8,8 +8,7 @@ import time
 
 from partner_service.domain.fields import DATE, DATETIME, ENUM, PROSPECT_FIELDS
 
-from ..hostile_requests import hostile_requests
-from ..robustness import MARKER, SOAP11_ENV, envelope, post, save_xml
+from ..support import MARKER, SOAP11_ENV, envelope, hostile_requests, post, save_xml
 from .operations_helpers import people_count, stored_person
 
 

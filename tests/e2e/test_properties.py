@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from partner_service.domain.fields import DATE, DATETIME, ENUM, PERSON_FIELDS, PROSPECT_FIELDS, TEXT
 
-from ..robustness import MARKER, envelope, post, save_xml
+from ..support import MARKER, envelope, post, save_xml
 from .operations_helpers import stored_person
 
 # Function-scoped fixtures (server, database) are shared by the examples on purpose: each

@@ -85,11 +85,12 @@ def test_suds_usernametoken_authenticates(live, acme, world):
     assert result.Action == "Inserted"
 
 
-@pytest.mark.parametrize("created", [
-    utc_text(zulu=True), utc_text(zulu=False), utc_text(zulu=True, fraction=True),
-    utc_text(zulu=False, fraction=True)], ids=["Z", "+00:00", "Z-fraction", "+00:00-fraction"])
+@pytest.mark.parametrize("form", [  # the instant taken when the test runs, not when it is collected
+    {"zulu": True}, {"zulu": False}, {"zulu": True, "fraction": True}, {"zulu": False, "fraction": True}],
+    ids=["Z", "+00:00", "Z-fraction", "+00:00-fraction"])
 @pytest.mark.parametrize("digest", [False, True], ids=["text", "digest"])
-def test_created_forms_authenticate(live, acme, created, digest):
+def test_created_forms_authenticate(live, acme, form, digest):
+    created = utc_text(**form)
     answer = post(live.url, envelope(GET_LEAD_SOURCES,
                                      security_xml(token_xml(*acme, digest=digest, created=created))))
     assert (answer.status, answer.fault_code) == (200, None), answer.fault_string

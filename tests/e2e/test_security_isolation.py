@@ -9,11 +9,12 @@ import zeep.exceptions
 from partner_service.domain.fields import UserType
 from partner_service.domain.model import Person
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer import lead_sources, people
+from partner_service.service_layer import lead_sources
 from sqlalchemy import select
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
+from ..support.saves import save_one
 from .wsse_support import live_secure_app
 
 PETE = {"FirstName": "Pete", "LastName": "Prospect"}
@@ -28,7 +29,7 @@ def live(engine, uow_factory, world, tmp_path):
 @pytest.fixture
 def others(world, uow_factory):
     """Data of the other client: a prospect and a lead source."""
-    person = people.save_person(uow_factory(), world.other, world.other_club_ids[0], UserType.PROSPECT,
+    person = save_one(uow_factory, world.other, world.other_club_ids[0], UserType.PROSPECT,
                                 PersonChanges(values={"FirstName": "Olga", "LastName": "Other"},
                                               external_id="o-1"))
     source = lead_sources.save_lead_source(uow_factory(), world.other, None, "Radio")

@@ -22,13 +22,13 @@ from partner_service.domain.fields import PROSPECT_FIELDS, Action, UserType
 from partner_service.domain.model import Principal
 from partner_service.domain.people import PersonChanges
 from partner_service.service_layer import lead_sources, tenants
-from partner_service.service_layer import people as people_service
 from partner_service.service_layer.planning import failed as _failed
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from sqlalchemy import event, func, select, text
 from sqlalchemy.orm import Session
 
 from ..support import postgres_database
+from ..support.saves import save_many, save_one
 
 OLD = datetime(2026, 1, 1, 12, 0, 0)
 NEWER = datetime(2026, 2, 1, 12, 0, 0)
@@ -50,7 +50,7 @@ def _seed(uow_factory, name: str) -> dict:
         "m1": (UserType.MEMBER, PersonChanges({"FirstName": "Mia", "LastName": "Member"}, external_id="M1")),
     }
     for label, (user_type, changes) in stored.items():
-        ids[label] = people_service.save_person(uow_factory(), principal, club, user_type, changes).id
+        ids[label] = save_one(uow_factory, principal, club, user_type, changes).id
     return ids
 
 
@@ -94,7 +94,7 @@ def _single(uow_factory, ids, user_type, records) -> list:
     outcomes = []
     for changes in records:
         try:
-            outcomes.append(people_service.save_person(uow_factory(), ids["principal"], ids["club2"],
+            outcomes.append(save_one(uow_factory, ids["principal"], ids["club2"],
                                                        user_type, changes))
         except DomainError as error:
             outcomes.append(_failed(error))
@@ -102,7 +102,7 @@ def _single(uow_factory, ids, user_type, records) -> list:
 
 
 def _batch(uow_factory, ids, user_type, records, **options) -> list:
-    return people_service.save_people(uow_factory(), ids["principal"], ids["club2"], user_type, records,
+    return save_many(uow_factory, ids["principal"], ids["club2"], user_type, records,
                                       **options)
 
 

@@ -11,10 +11,10 @@ from argon2 import PasswordHasher
 from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from partner_client.sheet import parse_sheet
-from partner_service.adapters.credential_store import NonceCache, seen_nonces
+from partner_service.adapters.credential_store import PurgeSchedule, seen_nonces
 from partner_service.adapters.db import make_engine
 from partner_service.adapters.secrets import SecretKeeper, SecretKeyError, load_key
-from partner_service.app import single_saver
+from partner_service.app import people_store
 from partner_service.domain.credentials import TEXT, UsernameToken
 from partner_service.domain.errors import NotFound, ValidationError
 from partner_service.domain.fields import Action, UserType
@@ -22,8 +22,11 @@ from partner_service.domain.people import PersonChanges
 from partner_service.entrypoints.cli import main
 from partner_service.service_layer import credentials
 from partner_service.service_layer.auth import Authenticator
+from partner_service.service_layer.people import SaveRequest, save_person
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from sqlalchemy import select
+
+from ..support.nonces import Nonce
 
 NOW = datetime(2026, 11, 28, 12, 0, 0)
 
@@ -58,12 +61,12 @@ def test_a_nonce_is_new_once_across_engines(uow_factory, database_url):
 
 def test_an_expired_nonce_is_purged_or_taken_over(uow_factory):
     with uow_factory() as uow:
-        uow.nonces.PURGE_EVERY = 0
+        uow.session.info["nonce_purge"] = PurgeSchedule(every=0)  # due now
         uow.nonces.remember("a" * 64, NOW, NOW - timedelta(seconds=1))
         uow.nonces.remember("b" * 64, NOW + timedelta(seconds=300), NOW - timedelta(seconds=1))
         uow.commit()
     with uow_factory() as uow:
-        uow.nonces.PURGE_EVERY = 0
+        uow.session.info["nonce_purge"] = PurgeSchedule(every=0)  # due now
         assert uow.nonces.remember("c" * 64, NOW + timedelta(seconds=300), NOW)
         uow.commit()
     with uow_factory() as uow:
@@ -73,30 +76,18 @@ def test_an_expired_nonce_is_purged_or_taken_over(uow_factory):
         assert not uow.nonces.remember("b" * 64, NOW + timedelta(seconds=300), NOW)
 
 
-class _Admission:
-    """As ``auth.Admission`` for a credential that needs no bookkeeping: a database nonce."""
-
-    needs_unit_of_work = False
-
-    def __init__(self, key: str, until: datetime, now: datetime):
-        self.nonce = (key, until, now)
-
-    def database_nonce(self):
-        return self.nonce
-
-
-def test_single_saves_purge_the_nonces_whose_time_is_over(engine, uow_factory, world, monkeypatch):
+def test_single_saves_purge_the_nonces_whose_time_is_over(engine, uow_factory, world):
     """The saves' own statements purge as NonceCache does, with the instant stored the way the
     table stores it (on SQLite, text with microseconds): a nonce whose time ends now is gone."""
     with uow_factory() as uow:
         uow.nonces.remember("a" * 64, NOW, NOW - timedelta(seconds=1))
         uow.nonces.remember("b" * 64, NOW + timedelta(seconds=300), NOW - timedelta(seconds=1))
         uow.commit()
-    monkeypatch.setattr(NonceCache, "_last_purge", float("-inf"))  # due now
-    save = single_saver(engine, uow_factory)
-    outcome = save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
-                   PersonChanges({"FirstName": "Pia", "LastName": "Purge"}, external_id="P1"),
-                   admit=_Admission("c" * 64, NOW + timedelta(seconds=300), NOW))
+    store = people_store(engine, uow_factory, PurgeSchedule(every=0))  # due at every save
+    outcome = save_person(store, SaveRequest.single(
+        world.acme, world.acme_club_ids[0], UserType.PROSPECT,
+        PersonChanges({"FirstName": "Pia", "LastName": "Purge"}, external_id="P1"),
+        nonce=Nonce("c" * 64, NOW + timedelta(seconds=300), NOW)))
     assert outcome.action is Action.INSERTED
     with uow_factory() as uow:
         assert set(uow.session.scalars(select(seen_nonces.c.key))) == {"b" * 64, "c" * 64}

@@ -8,7 +8,8 @@ from datetime import date, datetime
 
 from partner_service.domain.fields import Action, Gender, Status, UserType
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer.people import save_people, save_person
+
+from ..support.saves import save_many, save_one
 
 VALUES = {"FirstName": "Åsa", "LastName": "O'Neil <&>", "Status": "Active", "Gender": "Other",
           "BirthDate": date(1901, 2, 3), "CreatedDate": datetime(2026, 1, 2, 3, 4, 5, 123456),
@@ -17,14 +18,14 @@ VALUES = {"FirstName": "Åsa", "LastName": "O'Neil <&>", "Status": "Active", "Ge
 
 
 def _single(uow_factory, world, external_id):
-    return save_person(uow_factory(), world.acme, world.acme_club_ids[0], UserType.PROSPECT,
+    return save_one(uow_factory, world.acme, world.acme_club_ids[0], UserType.PROSPECT,
                        PersonChanges(dict(VALUES), external_id=external_id))
 
 
 def _batch(uow_factory, world, external_id):
     records = [PersonChanges(dict(VALUES), external_id=external_id),
                PersonChanges(dict(VALUES), external_id=f"{external_id}-other")]
-    return save_people(uow_factory(), world.acme, world.acme_club_ids[0], UserType.PROSPECT, records)[0]
+    return save_many(uow_factory, world.acme, world.acme_club_ids[0], UserType.PROSPECT, records)[0]
 
 
 def test_what_one_way_stores_the_other_finds_unchanged(uow_factory, world):
@@ -36,7 +37,7 @@ def test_what_one_way_stores_the_other_finds_unchanged(uow_factory, world):
 
 def test_the_orm_reads_what_the_single_save_wrote(uow_factory, world):
     outcome = _single(uow_factory, world, "S2")
-    converted = save_person(uow_factory(), world.acme, world.acme_club_ids[0], UserType.MEMBER,
+    converted = save_one(uow_factory, world.acme, world.acme_club_ids[0], UserType.MEMBER,
                             PersonChanges({"Status": "Inactive"}, external_id="S2"))
     assert converted.action is Action.UPDATED
     with uow_factory() as uow:
@@ -52,7 +53,7 @@ def test_the_orm_reads_what_the_single_save_wrote(uow_factory, world):
 
 
 def _save_all(uow_factory, world, club, user_type, records) -> list:
-    return save_people(uow_factory(), world.acme, world.acme_club_ids[club], user_type, records)
+    return save_many(uow_factory, world.acme, world.acme_club_ids[club], user_type, records)
 
 
 def test_a_batch_update_of_many_people_stores_every_kind_of_value_as_a_single_save_would(uow_factory, world):
@@ -66,7 +67,7 @@ def test_a_batch_update_of_many_people_stores_every_kind_of_value_as_a_single_sa
     outcomes = _save_all(uow_factory, world, 1, UserType.PROSPECT, updates)
     assert [o.action for o in outcomes] == [Action.UPDATED] * 3, [o.error for o in outcomes]
     for external_id, values in (("U0", VALUES), ("U1", second)):
-        again = save_person(uow_factory(), world.acme, world.acme_club_ids[1], UserType.PROSPECT,
+        again = save_one(uow_factory, world.acme, world.acme_club_ids[1], UserType.PROSPECT,
                             PersonChanges(dict(values), external_id=external_id))
         assert again.action is Action.UNCHANGED
     converted = [PersonChanges({"Status": "Inactive"}, external_id=e) for e in ("U2", "U3")]

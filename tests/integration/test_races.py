@@ -3,9 +3,9 @@
 Real concurrent connections: eight threads, started together by a barrier, each with its
 own unit of work, save the same ExternalId (or lead source name). On PostgreSQL the
 losers' inserts hit the unique constraint; the test also proves that path ran by
-counting those clashes. Saves of people race both through ``people.save_person`` and
-through the saver the app answers single saves with (``app.single_saver``: on PostgreSQL
-optimistic statements, where a row changed between read and write is planned again).
+counting those clashes. Saves of people race through ``people.save_person`` over the app's
+store (``app.people_store``: on PostgreSQL optimistic statements, where a row changed between
+read and write is planned again), and over the same store with every save under locks.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
-from partner_service.app import single_saver
+from partner_service.app import people_store
 from partner_service.domain.errors import ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Person
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer import people, statement_saves, unit_of_work
+from partner_service.service_layer import people, unit_of_work
 from partner_service.service_layer.lead_sources import save_lead_source
 from sqlalchemy import func, select
 
@@ -30,12 +30,31 @@ RACERS = 8
 LOSERS = RACERS - 1
 
 
-@pytest.fixture(params=["unit_of_work", "app"])
+class _Locked:
+    """The app's store with every save taken under the locks of a unit of work (the path a
+    single save falls back to after losing every optimistic attempt)."""
+
+    def __init__(self, store):
+        self.store = store
+
+    def run(self, work):
+        return self.store.run_locked(work)
+
+    def run_locked(self, work):
+        return self.store.run_locked(work)
+
+
+@pytest.fixture(params=["locked", "app"])
 def save_person(request, engine, uow_factory):
-    """``save(principal, club, user type, changes)`` through either path."""
-    if request.param == "app":
-        return single_saver(engine, uow_factory)
-    return lambda *args, **kwargs: people.save_person(uow_factory(), *args, **kwargs)
+    """``save(principal, club, user type, changes)`` through the app's store, or under locks."""
+    store = people_store(engine, uow_factory)
+    if request.param == "locked":
+        store = _Locked(store)
+
+    def save(principal, club_id, user_type, changes, test=False):
+        request = people.SaveRequest.single(principal, club_id, user_type, changes, test)
+        return people.save_person(store, request)
+    return save
 
 
 def together(save) -> list:
@@ -55,7 +74,7 @@ def rounds_until_a_clash(engine, one_round, caplog) -> int:
     saves, an insert that finds the ExternalId taken meanwhile) has run at least once on
     PostgreSQL, at most five times; SQLite takes its write lock up front (BEGIN IMMEDIATE),
     so there racers queue and never clash. Returns the number of rounds."""
-    losers = (unit_of_work.__name__, statement_saves.__name__)
+    losers = (unit_of_work.__name__, people.__name__)
     for logger in losers:
         caplog.set_level(logging.DEBUG, logger=logger)
     def clashes() -> list:  # the line of each transaction (or PostgreSQL save) that lost the race

@@ -1,26 +1,27 @@
 """Saves that arrive together share one commit; a rule refuses one alone; a lost race
 re-runs each save of the group alone, so nothing is lost or stored twice.
 
-SQLite only: saves are grouped for its single writer (``app.single_saver``); PostgreSQL
+SQLite only: saves are grouped for its single writer (``SqlitePeopleStore``); PostgreSQL
 writes single saves in parallel (test_statement_saves.py)."""
 
 from __future__ import annotations
 
 import threading
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime
 
 import pytest
+from partner_service.adapters import people_sqlite
 from partner_service.adapters.orm import people, seen_nonces
-from partner_service.adapters.writer_rows import transaction_rows
+from partner_service.adapters.people_sqlite import SqlitePeopleStore
 from partner_service.domain.errors import Conflict, ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer.save_groups import SaveGroups
+from partner_service.service_layer.people import SaveRequest, save_person
 from sqlalchemy import func, select
+
+from ..support.nonces import Nonce
 
 UNTIL = datetime(2099, 1, 1)
 
@@ -30,15 +31,14 @@ def database_url(tmp_path):
     return f"sqlite:///{tmp_path / 'partner.sqlite3'}"
 
 
-class Admission:
-    """As ``auth.Admission`` for a credential needing no bookkeeping: a nonce of its own.
-    ``fail_first`` raises a lost race (``Conflict``) the first time, inside the group;
-    ``gate`` holds its save (and so its group) until set; ``held`` is set once it waits there."""
-
-    needs_unit_of_work = False
+class GatedNonce(Nonce):
+    """A nonce of its own. ``fail_first`` raises a lost race (``Conflict``) the first time it
+    is read, inside the group; ``gate`` holds its save (and so its group) until set; ``held``
+    is set once it waits there."""
 
     def __init__(self, fail_first: bool = False, gate: threading.Event | None = None):
-        self.key, self.calls, self.fail_first, self.gate = uuid.uuid4().hex, 0, fail_first, gate
+        super().__init__(until=UNTIL, now=datetime(2000, 1, 1))
+        self.calls, self.fail_first, self.gate = 0, fail_first, gate
         self.held = threading.Event()
 
     def database_nonce(self):
@@ -48,19 +48,29 @@ class Admission:
             self.gate.wait(10)
         if self.fail_first and self.calls == 1:
             raise Conflict("a concurrent save got in the way")
-        return (self.key, UNTIL, datetime(2000, 1, 1))
+        return super().database_nonce()
 
 
-def counted(engine, commits: list):
-    """``transaction_rows`` that counts the transactions it commits."""
-    opened = transaction_rows(engine)
+@pytest.fixture
+def commits(monkeypatch) -> list:
+    """Each write transaction of the SQLite store that commits, appended."""
+    counted: list = []
+    exit_transaction = people_sqlite._WriterTransaction.__exit__
 
-    @contextmanager
-    def open_rows():
-        with opened() as rows:
-            yield rows
-        commits.append(1)
-    return open_rows
+    def counting_exit(self, exc_type, exc, tb):
+        exit_transaction(self, exc_type, exc, tb)
+        if exc is None:
+            counted.append(1)
+    monkeypatch.setattr(people_sqlite._WriterTransaction, "__exit__", counting_exit)
+    return counted
+
+
+def _saving(store, world):
+    def save(external_id, values, nonce):
+        return save_person(store, SaveRequest.single(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
+                                                     PersonChanges(values, external_id=external_id),
+                                                     nonce=nonce))
+    return save
 
 
 def _count(engine, table) -> int:
@@ -70,24 +80,20 @@ def _count(engine, table) -> int:
 
 @pytest.mark.parametrize("lost_race", [False, True])
 def test_a_group_commits_once_refuses_alone_and_reruns_alone_after_a_lost_race(
-        engine, uow_factory, world, lost_race):
-    commits = []
-    groups = SaveGroups(counted(engine, commits), uow_factory)
+        engine, uow_factory, world, lost_race, commits):
+    groups = SqlitePeopleStore(engine, uow_factory)
     gate = threading.Event()
-
-    def save(external_id, values, admit):
-        return groups.save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
-                           PersonChanges(values, external_id=external_id), admit=admit)
+    save = _saving(groups, world)
 
     good = {"FirstName": "Gina", "LastName": "Group"}
     with ThreadPoolExecutor(5) as pool:
-        held = Admission(gate=gate)
+        held = GatedNonce(gate=gate)
         first = pool.submit(save, "G0", good, held)  # its group is written until the gate opens
         assert held.held.wait(10)
-        later = [pool.submit(save, "G1", good, Admission()),
-                 pool.submit(save, "G2", {"FirstName": "NoLast"}, Admission()),   # refused by a rule
-                 pool.submit(save, "G3", good, Admission(fail_first=lost_race)),
-                 pool.submit(save, "G1", {**good, "City": "Rome"}, Admission())]
+        later = [pool.submit(save, "G1", good, GatedNonce()),
+                 pool.submit(save, "G2", {"FirstName": "NoLast"}, GatedNonce()),   # refused by a rule
+                 pool.submit(save, "G3", good, GatedNonce(fail_first=lost_race)),
+                 pool.submit(save, "G1", {**good, "City": "Rome"}, GatedNonce())]
         deadline = time.monotonic() + 10
         while len(groups._waiting) < len(later):  # the next group, waiting for the first
             assert time.monotonic() < deadline, "the later saves did not queue behind the first group"
@@ -111,13 +117,11 @@ def test_a_group_commits_once_refuses_alone_and_reruns_alone_after_a_lost_race(
 
 
 def test_saves_from_many_threads_are_each_answered_and_stored_once(engine, uow_factory, world):
-    groups = SaveGroups(transaction_rows(engine), uow_factory)
+    save_one = _saving(SqlitePeopleStore(engine, uow_factory), world)
     keys = [f"M{n % 10}" for n in range(40)]
 
     def save(key):
-        return groups.save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
-                           PersonChanges({"FirstName": "Many", "LastName": key}, external_id=key),
-                           admit=Admission())
+        return save_one(key, {"FirstName": "Many", "LastName": key}, GatedNonce())
 
     with ThreadPoolExecutor(8) as pool:
         outcomes = list(pool.map(save, keys))

@@ -8,7 +8,8 @@ from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Principal
 from partner_service.domain.people import PersonChanges
 from partner_service.service_layer import staff, tenants
-from partner_service.service_layer.people import save_people, save_person
+
+from ..support.saves import save_many, save_one
 
 PETE = {"FirstName": "Pete", "LastName": "Prospect"}
 
@@ -17,7 +18,7 @@ PETE = {"FirstName": "Pete", "LastName": "Prospect"}
 def scoped(world, uow_factory):
     """``(limited principal, its club, the club it may not use, a person in that club)``."""
     mine, theirs = world.acme_club_ids
-    person = save_person(uow_factory(), world.acme, theirs, UserType.MEMBER,
+    person = save_one(uow_factory, world.acme, theirs, UserType.MEMBER,
                          PersonChanges(values=dict(PETE), external_id="S-1"))
     return Principal(world.acme.client_id, club_ids=frozenset({mine})), mine, theirs, person.id
 
@@ -29,14 +30,14 @@ def stored_club(uow_factory, world, person_id) -> int:
 
 def test_a_limited_credential_saves_in_its_own_clubs(scoped, uow_factory):
     limited, mine, _, _ = scoped
-    outcome = save_person(uow_factory(), limited, mine, UserType.PROSPECT, PersonChanges(values=dict(PETE)))
+    outcome = save_one(uow_factory, limited, mine, UserType.PROSPECT, PersonChanges(values=dict(PETE)))
     assert outcome.action is Action.INSERTED
 
 
 def test_a_limited_credential_may_not_save_into_another_club(scoped, uow_factory):
     limited, _, theirs, _ = scoped
     with pytest.raises(Forbidden):
-        save_person(uow_factory(), limited, theirs, UserType.PROSPECT, PersonChanges(values=dict(PETE)))
+        save_one(uow_factory, limited, theirs, UserType.PROSPECT, PersonChanges(values=dict(PETE)))
 
 
 @pytest.mark.parametrize("key", ["id", "external_id"])
@@ -45,7 +46,7 @@ def test_a_limited_credential_may_not_change_or_pull_in_a_person_of_another_club
     limited, mine, theirs, person_id = scoped
     changes = PersonChanges(values={"City": "Moved"}, **{key: person_id if key == "id" else "S-1"})
     with pytest.raises(Forbidden):
-        save_person(uow_factory(), limited, mine, UserType.MEMBER, changes)
+        save_one(uow_factory, limited, mine, UserType.MEMBER, changes)
     assert stored_club(uow_factory, world, person_id) == theirs
 
 
@@ -53,7 +54,7 @@ def test_a_limited_credential_may_not_change_or_pull_in_a_person_of_another_club
 def test_a_limited_credentials_batch_fails_a_person_of_another_club_and_saves_the_rest(
         scoped, uow_factory, world, key):
     limited, mine, theirs, person_id = scoped
-    outcomes = save_people(uow_factory(), limited, mine, UserType.MEMBER, [
+    outcomes = save_many(uow_factory, limited, mine, UserType.MEMBER, [
         PersonChanges(values={"City": "Moved"}, **{key: person_id if key == "id" else "S-1"}),
         PersonChanges(values=dict(PETE), external_id="S-2")])
     assert [(o.action, o.error and o.error.code) for o in outcomes] == [

@@ -1,36 +1,32 @@
-"""Single saves as autocommitted statements (PostgreSQL's path, ``StatementSaves``).
+"""Single saves as autocommitted statements (``PostgresPeopleStore.run``).
 
 Optimistic, not locking: a row changed by another save between this save's read and its
 write is planned again, never written over. The request's nonce goes in with the write (or
 alone when nothing is written), once: a replay writes nothing, and a refused or retried save
-neither forgets its nonce nor takes it for its own replay. SQLite answers single saves
-through ``SaveGroups`` (test_save_groups.py), so these run on PostgreSQL only.
+neither forgets its nonce nor takes it for its own replay. SQLite's store groups single saves
+(test_save_groups.py), so these run on PostgreSQL only.
 """
 
 from __future__ import annotations
 
 import re
 import time
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import psycopg
 import pytest
 from partner_service.adapters.driver_sql import DIALECTS
 from partner_service.adapters.orm import people, seen_nonces, user_type_history
-from partner_service.adapters.people_statements import statement_rows
+from partner_service.adapters.people_postgresql import PostgresPeopleStore
 from partner_service.domain.errors import SecurityRefused, Unavailable, ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer.planning import ATTEMPTS
-from partner_service.service_layer.statement_saves import StatementSaves
+from partner_service.service_layer.people import ATTEMPTS, SaveRequest, save_person
 from sqlalchemy import select, text, update
 
 from ..support import postgres_database
-
-NOW = datetime(2026, 11, 28, 12, 0, 0)
+from ..support.nonces import NOW, Nonce
 
 
 @pytest.fixture
@@ -38,19 +34,6 @@ def database_url():
     """PostgreSQL only (instead of the suite's two engines)."""
     with postgres_database() as url:
         yield url
-
-
-class Admission:
-    """As ``auth.Admission`` for a credential that needs no bookkeeping: a database nonce."""
-
-    needs_unit_of_work = False
-
-    def __init__(self, key: str | None = None, until: datetime = NOW + timedelta(minutes=5)):
-        self.key = key or uuid.uuid4().hex
-        self.until = until
-
-    def database_nonce(self):
-        return (self.key, self.until, NOW)
 
 
 def _rows(engine, *columns, **where):
@@ -65,25 +48,29 @@ def _nonces(engine) -> set[str]:
     return {row.key for row in _rows(engine, seen_nonces.c.key)}
 
 
-def _replacing(opened, method: str, around):
-    """``opened`` whose rows' ``method`` is ``around(rows, original)``: to watch or meddle."""
-    @contextmanager
-    def replaced():
-        with opened() as rows:
-            setattr(rows, method, around(rows, getattr(rows, method)))
-            yield rows
-    return replaced
+def _replacing(store, method: str, around):
+    """``store`` whose writes' ``method`` is ``around(writes, original)``: to watch or meddle."""
+    run = store.run
+
+    def replaced(work):
+        def meddled(writes):
+            setattr(writes, method, around(writes, getattr(writes, method)))
+            return work(writes)
+        return run(meddled)
+    store.run = replaced
+    return store
 
 
-def _recording(opened, sent: list):
-    """``opened`` whose rows append each (statement, parameters) they send to ``sent``."""
-    return _replacing(opened, "_execute", lambda _rows, execute: lambda sql, parameters: (
+def _recording(store, sent: list):
+    """``store`` whose writes append each (statement, parameters) they send to ``sent``."""
+    return _replacing(store, "_execute", lambda _writes, execute: lambda sql, parameters: (
         sent.append((sql, parameters)) or execute(sql, parameters)))
 
 
-def _save(saves, world, external_id, values, admit=None, **kwargs):
-    return saves.save(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
-                      PersonChanges(values, external_id=external_id), admit=admit or Admission(), **kwargs)
+def _save(store, world, external_id, values, nonce=None, test=False):
+    return save_person(store, SaveRequest.single(world.acme, world.acme_club_ids[0], UserType.PROSPECT,
+                                                 PersonChanges(values, external_id=external_id), test=test,
+                                                 nonce=nonce or Nonce()))
 
 
 @pytest.mark.parametrize("read, values, zipcode_of", [
@@ -95,9 +82,8 @@ def _save(saves, world, external_id, values, admit=None, **kwargs):
 ])
 def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(engine, uow_factory, world,
                                                                               read, values, zipcode_of):
-    opened = statement_rows(engine)
-    _save(StatementSaves(opened, uow_factory), world, "E1", {"FirstName": "Eve", "LastName": "Early",
-                                                             "City": "Oslo"})
+    _save(PostgresPeopleStore(engine, uow_factory), world, "E1",
+          {"FirstName": "Eve", "LastName": "Early", "City": "Oslo"})
     reads = []
 
     def meddling(_rows, original):
@@ -111,9 +97,9 @@ def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(e
             return answer
         return read_then_meddle
 
-    admission = Admission()
-    outcome = _save(StatementSaves(_replacing(opened, read, meddling), uow_factory), world, "E1", values,
-                    admit=admission)
+    admission = Nonce()
+    outcome = _save(_replacing(PostgresPeopleStore(engine, uow_factory), read, meddling), world, "E1", values,
+                    nonce=admission)
 
     assert outcome.action is Action.UPDATED
     assert reads == [None, "0150"]  # read twice: the first plan was made from a row that changed
@@ -125,8 +111,7 @@ def test_a_row_changed_between_read_and_write_is_planned_again_not_overwritten(e
 def test_a_person_changed_before_every_write_is_saved_under_the_row_lock_at_last(engine, uow_factory, world):
     """Many clients converting one person at once: a save that loses every optimistic attempt
     takes the row lock (a unit of work) instead of failing, its nonce recorded once."""
-    opened = statement_rows(engine)
-    _save(StatementSaves(opened, uow_factory), world, "K1", {"FirstName": "Kay", "LastName": "Keen"})
+    _save(PostgresPeopleStore(engine, uow_factory), world, "K1", {"FirstName": "Kay", "LastName": "Keen"})
     meddled = []
 
     def always_meddling(_rows, load):
@@ -140,9 +125,9 @@ def test_a_person_changed_before_every_write_is_saved_under_the_row_lock_at_last
             return found
         return load_then_meddle
 
-    admission = Admission()
-    outcome = _save(StatementSaves(_replacing(opened, "load", always_meddling), uow_factory), world, "K1",
-                    {"City": "Bergen"}, admit=admission)
+    admission = Nonce()
+    outcome = _save(_replacing(PostgresPeopleStore(engine, uow_factory), "load", always_meddling), world, "K1",
+                    {"City": "Bergen"}, nonce=admission)
     assert outcome.action is Action.UPDATED
     assert len(meddled) == ATTEMPTS  # every optimistic attempt lost; then the row lock
     (stored,) = _rows(engine, people.c.city, people.c.zipcode, external_id="K1")
@@ -151,49 +136,49 @@ def test_a_person_changed_before_every_write_is_saved_under_the_row_lock_at_last
 
 
 def test_a_replayed_nonce_is_refused_and_nothing_is_stored(engine, uow_factory, world):
-    saves = StatementSaves(statement_rows(engine), uow_factory)
-    admission = Admission()
-    _save(saves, world, "R1", {"FirstName": "Ray", "LastName": "Play"}, admit=admission)
+    saves = PostgresPeopleStore(engine, uow_factory)
+    admission = Nonce()
+    _save(saves, world, "R1", {"FirstName": "Ray", "LastName": "Play"}, nonce=admission)
     with pytest.raises(SecurityRefused) as refused:
-        _save(saves, world, "R2", {"FirstName": "Ray", "LastName": "Again"}, admit=Admission(admission.key))
+        _save(saves, world, "R2", {"FirstName": "Ray", "LastName": "Again"}, nonce=Nonce(admission.key))
     assert refused.value.code == "wsse:MessageExpired"
     assert _rows(engine, people.c.id, external_id="R2") == []
     # A nonce whose time is over (not yet purged) is taken over, as NonceCache does.
     with engine.begin() as connection:
         connection.execute(update(seen_nonces).values(expires_at=NOW - timedelta(seconds=1)))
     outcome = _save(saves, world, "R2", {"FirstName": "Ray", "LastName": "Later"},
-                    admit=Admission(admission.key))
+                    nonce=Nonce(admission.key))
     assert outcome.action is Action.INSERTED
 
 
 def test_a_save_that_writes_nothing_records_its_nonce_and_a_replay_is_refused_before_any_rule(
         engine, uow_factory, world):
-    saves = StatementSaves(statement_rows(engine), uow_factory)
+    saves = PostgresPeopleStore(engine, uow_factory)
     values = {"FirstName": "Una", "LastName": "Changed"}
     _save(saves, world, "U2", values)
-    unchanged = Admission()
-    assert _save(saves, world, "U2", values, admit=unchanged).action is Action.UNCHANGED
+    unchanged = Nonce()
+    assert _save(saves, world, "U2", values, nonce=unchanged).action is Action.UNCHANGED
     assert unchanged.key in _nonces(engine)
     # The same token again, whatever the body: nothing to write, a rule's refusal, an update.
     for external_id, body in (("U2", values), ("U3", {"FirstName": "No Last Name"}), ("U2", {"City": "Away"})):
         with pytest.raises(SecurityRefused):
-            _save(saves, world, external_id, body, admit=Admission(unchanged.key))
+            _save(saves, world, external_id, body, nonce=Nonce(unchanged.key))
     assert [row.city for row in _rows(engine, people.c.city, external_id="U2")] == [None]
     assert _rows(engine, people.c.id, external_id="U3") == []
 
 
 def test_a_save_refused_by_a_rule_records_its_nonce_and_nothing_else(engine, uow_factory, world):
-    saves = StatementSaves(statement_rows(engine), uow_factory)
-    admission = Admission()
+    saves = PostgresPeopleStore(engine, uow_factory)
+    admission = Nonce()
     with pytest.raises(ValidationError) as refused:
-        _save(saves, world, "V1", {"FirstName": "No Last Name"}, admit=admission)
+        _save(saves, world, "V1", {"FirstName": "No Last Name"}, nonce=admission)
     assert refused.value.field == "LastName"
     assert _rows(engine, people.c.id, external_id="V1") == []
     assert admission.key in _nonces(engine)
 
 
 def test_an_insert_writes_the_person_and_their_history_and_a_test_save_none(engine, uow_factory, world):
-    saves = StatementSaves(statement_rows(engine), uow_factory)
+    saves = PostgresPeopleStore(engine, uow_factory)
     checked = _save(saves, world, "T1", {"FirstName": "Tess", "LastName": "Test"}, test=True)
     assert (checked.action, checked.id) == (Action.VALIDATED, None)
     assert _rows(engine, people.c.id, external_id="T1") == []
@@ -204,8 +189,9 @@ def test_an_insert_writes_the_person_and_their_history_and_a_test_save_none(engi
 
 def _assert_converted_to_member(engine, saves, world, external_id: str, values: dict, person_id: str) -> None:
     """A member save of the prospect converts them, keeping the ID, with a second history row."""
-    member = saves.save(world.acme, world.acme_club_ids[0], UserType.MEMBER,
-                        PersonChanges(values, external_id=external_id), admit=Admission())
+    changes = PersonChanges(values, external_id=external_id)
+    member = save_person(saves, SaveRequest.single(world.acme, world.acme_club_ids[0], UserType.MEMBER, changes,
+                                                   nonce=Nonce()))
     assert (member.id, member.action, member.user_type) == (person_id, Action.UPDATED, UserType.MEMBER)
     history = _rows(engine, user_type_history.c.from_type, user_type_history.c.to_type,
                     person_id=int(person_id))
@@ -213,32 +199,31 @@ def _assert_converted_to_member(engine, saves, world, external_id: str, values: 
         (None, UserType.PROSPECT), (UserType.PROSPECT, UserType.MEMBER)]
 
 
-def test_a_credential_due_for_bookkeeping_is_saved_through_a_unit_of_work(engine, uow_factory, world):
+def test_a_credential_due_for_bookkeeping_is_saved_in_a_unit_of_work(engine, uow_factory, world):
     written = []
 
-    class Due(Admission):
-        needs_unit_of_work = True
+    class Due(Nonce):
+        needs_transaction = True
 
-        def __call__(self, uow):  # as auth.Admission: the nonce and the credential's last use
+        def write(self, uow):  # as auth.NonceRecord: the nonce and the credential's last use
             written.append(uow.nonces.remember(self.key, self.until, NOW))
 
-    outcome = _save(StatementSaves(statement_rows(engine), uow_factory), world, "B1",
-                    {"FirstName": "Bo", "LastName": "Book"}, admit=Due())
+    outcome = _save(PostgresPeopleStore(engine, uow_factory), world, "B1",
+                    {"FirstName": "Bo", "LastName": "Book"}, nonce=Due())
     assert outcome.action is Action.INSERTED and written == [True]
 
 
 @pytest.mark.parametrize("write, external_id", [
     ("insert_unless_found", "U1"),  # a new ExternalId: one statement
-    ("insert_one", None),           # no ExternalId: loaded (nothing), then inserted
+    ("write", None),                # no ExternalId: loaded (nothing), then inserted
 ])
 def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(engine, uow_factory, world,
                                                                               write, external_id):
-    opened = statement_rows(engine)
     sent = []
 
-    def cutting(rows, original):
+    def cutting(writes, original):
         def cut_then_write(*args):
-            pid = rows.connection.driver_connection.info.backend_pid
+            pid = writes.connection.driver_connection.info.backend_pid
             with engine.connect() as other:
                 other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
             sent.append(write)
@@ -246,12 +231,12 @@ def test_a_connection_lost_during_the_write_is_reported_as_an_unknown_outcome(en
         return cut_then_write
 
     with pytest.raises(Unavailable) as unavailable:
-        _save(StatementSaves(_replacing(opened, write, cutting), uow_factory), world, external_id,
+        _save(_replacing(PostgresPeopleStore(engine, uow_factory), write, cutting), world, external_id,
               {"FirstName": "Una", "LastName": "Cut"})
     assert sent == [write]
     assert "may or may not be stored" in str(unavailable.value)
     # The pool let go of the dead connection: the next save works.
-    assert _save(StatementSaves(opened, uow_factory), world, external_id,
+    assert _save(PostgresPeopleStore(engine, uow_factory), world, external_id,
                  {"FirstName": "Una", "LastName": "Cut"}).action is Action.INSERTED
 
 
@@ -268,7 +253,7 @@ def test_a_person_is_found_by_index_even_under_a_generic_plan(engine, uow_factor
     any parameters: the lookup must stay a probe of a unique index, not a walk through every
     person of the client (the old ``id = %s OR external_id = %s`` did that: 3 ms a save at
     6,000 people)."""
-    saves = StatementSaves(statement_rows(engine), uow_factory)
+    saves = PostgresPeopleStore(engine, uow_factory)
     ids = [_save(saves, world, f"G{n}", {"FirstName": "Gen", "LastName": "Eric"}).id for n in range(300)]
     sql = DIALECTS["postgresql"]
     lookup = sql.person_lookup(by_id, by_external_id, lock=False)
@@ -289,17 +274,17 @@ def test_a_person_is_found_by_index_even_under_a_generic_plan(engine, uow_factor
 
 def test_a_new_person_is_one_statement_and_a_known_one_two_drawing_no_id(engine, uow_factory, world):
     executed: list[tuple] = []
-    saves = StatementSaves(_recording(statement_rows(engine), executed), uow_factory)
+    saves = _recording(PostgresPeopleStore(engine, uow_factory), executed)
     values = {"FirstName": "Nina", "LastName": "New", "City": "Oslo"}
-    _save(saves, world, "N0", values)  # the process's first: reads the club, purges old nonces
+    _save(saves, world, "N0", values)  # the store's first: reads the club
     executed.clear()
     first = _save(saves, world, "N1", values)
     assert (first.action, len(executed)) == (Action.INSERTED, 1)
     # The insert that finds the person writes nothing; the nonce goes with the update, or alone.
     for city, action in (("Bergen", Action.UPDATED), ("Bergen", Action.UNCHANGED), ("Molde", Action.UPDATED)):
         executed.clear()
-        admission = Admission()
-        outcome = _save(saves, world, "N1", {**values, "City": city}, admit=admission)
+        admission = Nonce()
+        outcome = _save(saves, world, "N1", {**values, "City": city}, nonce=admission)
         assert (outcome.id, outcome.action, len(executed)) == (first.id, action, 2)
         assert admission.key in _nonces(engine)
     (stored,) = _rows(engine, people.c.city, external_id="N1")
@@ -320,12 +305,12 @@ def test_an_external_id_inserted_while_the_insert_waits_becomes_an_update(engine
                                          user_type=UserType.PROSPECT, external_id="W1", first_name="Rita",
                                          last_name="Race", city="Oslo", inserted_at=now, updated_at=now))
     answers = []
-    watched = _replacing(statement_rows(engine), "insert_unless_found",
+    watched = _replacing(PostgresPeopleStore(engine, uow_factory), "insert_unless_found",
                          lambda _rows, insert: lambda *args: answers.append(insert(*args)) or answers[-1])
 
-    admission = Admission()
+    admission = Nonce()
     with ThreadPoolExecutor(1) as pool:
-        saving = pool.submit(_save, StatementSaves(watched, uow_factory), world, "W1",
+        saving = pool.submit(_save, watched, world, "W1",
                              {**values, "City": "Bergen"}, admission)
         try:
             _wait_until_blocked(engine)
@@ -358,7 +343,7 @@ def test_the_insert_that_finds_a_person_probes_the_index_even_under_a_generic_pl
     """The one-statement insert looks the ExternalId up first: prepared (psycopg, after five runs)
     and planned once for any parameters, that must stay a probe of the unique index."""
     sent = []
-    saves = StatementSaves(_recording(statement_rows(engine), sent), uow_factory)
+    saves = _recording(PostgresPeopleStore(engine, uow_factory), sent)
     for n in range(300):
         _save(saves, world, f"P{n}", {"FirstName": "Gen", "LastName": "Eric"})
     sent.clear()

@@ -1,7 +1,10 @@
-"""An in-memory unit of work: the service layer's rules without a database.
+"""An in-memory unit of work and ``PeopleStore``: the service layer's rules without a database.
 
 Objects become visible to lookups when added (as after a flush) and the unit of work
-counts commits, so a test can tell a refused save (no commit) from an accepted one.
+counts commits, so a test can tell a refused save (no commit) from an accepted one. The
+people store implements the port ``service_layer.people.PeopleStore`` (checked against it by
+``test_people_store_port.py``): each attempt stages its writes and commits them at its end,
+counting commits that wrote anything; a row's version changes with every committed write.
 """
 
 from __future__ import annotations
@@ -10,8 +13,8 @@ import itertools
 from contextlib import contextmanager
 from types import SimpleNamespace
 
-from partner_service.adapters.people_rows import PERSON_COLUMNS
 from partner_service.adapters.repository import parse_id
+from partner_service.domain.errors import DomainError, Unavailable
 from partner_service.domain.model import Club, LeadSource, Staff, lead_source_key
 
 
@@ -32,42 +35,131 @@ class _Store:
         return [i for i in self.items.values() if i.client_id == client_id]
 
 
-class FakePeopleRows(_Store):
-    """``adapters.people_rows.PeopleRows`` over a dict: rows as namespaces, history as a list."""
+class FakePeopleWrites:
+    """``PeopleWrites`` of one attempt over ``FakePeopleStore``: writes staged until it ends."""
 
-    def __init__(self, uow: FakeUnitOfWork):
-        super().__init__()
-        self.uow = uow
-        self.history: list[dict] = []
+    def __init__(self, store: FakePeopleStore, optimistic: bool):
+        self.store, self.optimistic = store, optimistic
+        self.nonce = None
+        self.nonce_key: str | None = None
+        self.versions: dict[int, int] = {}
+        self.rows: dict[int, dict] = {}
+        self.history: list[tuple] = []
+        self.calls: list[str] = []
 
-    def begin_batch(self, client_id: int, external_ids) -> None:
-        pass
+    def record_nonce(self, nonce) -> None:
+        self.calls.append("record_nonce")
+        self.nonce = nonce
+        key = nonce.database_nonce() if nonce is not None else None
+        if key is not None:
+            if key[0] in self.store.nonces:
+                nonce.recorded(fresh=False)
+            self.nonce_key = key[0]
+
+    def club(self, client_id: int, club_id):
+        return self.store.uow.clubs.get(client_id, club_id)
 
     def load(self, client_id: int, ids, external_ids) -> list[dict]:
+        self.calls.append("load")
         ids, external_ids = set(ids), set(external_ids)
-        return [{"id": p.id, **{c: getattr(p, c) for c in PERSON_COLUMNS}} for p in self.of(client_id)
-                if p.id in ids or p.external_id in external_ids]
+        found = [dict(row) for row in self.store.rows.values()
+                 if row["client_id"] == client_id and (row["id"] in ids or row["external_id"] in external_ids)]
+        for row in found:
+            self.versions[row["id"]] = self.store.versions[row["id"]]
+        if self.store.meddle is not None:
+            self.store.meddle()
+        return found
 
     def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
-        store = {"staff": self.uow.staff, "lead_sources": self.uow.lead_sources}[table]
+        store = {"staff": self.store.uow.staff, "lead_sources": self.store.uow.lead_sources}[table]
         return {i for i in ids if store.get(client_id, i) is not None}
 
-    def insert(self, rows: list[dict]) -> list[int]:
-        added = [SimpleNamespace(**row) for row in rows]
-        for row in added:
-            self.add(row)
-        return [row.id for row in added]
+    def take_turns(self, client_id: int, external_ids) -> None:
+        self.calls.append("take_turns")
 
-    def update(self, changes: dict[int, dict]) -> None:
-        for row_id, values in changes.items():
-            vars(self.items[row_id]).update(values)
+    def insert_unless_found(self, client_id: int, external_id: str, row: dict, history):
+        self.calls.append("insert_unless_found")
+        found = self.load(client_id, [], [external_id])
+        if found:
+            return None, found
+        new_id = self._insert(row)
+        self.history.append((new_id, *history))
+        return new_id, []
 
-    def clear_external_ids(self, ids) -> None:
-        for row_id in ids:
-            self.items[row_id].external_id = None
+    def write(self, planned):
+        self.calls.append("write")
+        if self.optimistic and any(self.store.versions[row_id] != self.versions[row_id]
+                                   for row_id in planned.updates):
+            return None
+        for row_id in planned.moving:
+            self.rows.setdefault(row_id, dict(self.store.rows[row_id]))["external_id"] = None
+        for row_id, changed in planned.updates.items():
+            self.rows.setdefault(row_id, dict(self.store.rows[row_id])).update(changed)
+        ids = {key: self._insert(row) for key, row in planned.inserts}
+        self.history += [(ids.get(key, key), from_type, to_type, planned.at)
+                         for key, from_type, to_type in planned.history]
+        return ids
 
-    def add_history(self, entries: list[dict]) -> None:
-        self.history.extend(entries)
+    def _insert(self, row: dict) -> int:
+        new_id = next(self.store.ids)
+        self.rows[new_id] = {"id": new_id, **row}
+        return new_id
+
+    def finish(self) -> None:
+        self.calls.append("finish")
+
+    def commit(self) -> None:
+        store = self.store
+        if self.rows or self.history or self.nonce_key:
+            store.commits += 1
+        for row_id, row in self.rows.items():
+            store.rows[row_id] = row
+            store.versions[row_id] = store.versions.get(row_id, 0) + 1
+        store.history += self.history
+        if self.nonce_key is not None:
+            store.nonces.add(self.nonce_key)
+        if self.nonce is not None:
+            self.nonce.recorded()
+
+
+class FakePeopleStore:
+    """``PeopleStore`` in memory. ``meddle()``, when set, runs after every load: another writer.
+    ``attempts`` lists each attempt's kind ("run" or "locked") and the calls it made."""
+
+    def __init__(self, uow: FakeUnitOfWork):
+        self.uow = uow  # its clubs, staff and lead sources
+        self.rows: dict[int, dict] = {}
+        self.versions: dict[int, int] = {}
+        self.history: list[tuple] = []
+        self.nonces: set[str] = set()
+        self.commits = 0
+        self.ids = itertools.count(1)
+        self.meddle = None
+        self.attempts: list[tuple[str, list[str]]] = []
+
+    @property
+    def items(self) -> dict[int, SimpleNamespace]:
+        """The stored people, as objects."""
+        return {row_id: SimpleNamespace(**row) for row_id, row in self.rows.items()}
+
+    def run(self, work):
+        return self._attempt(work, optimistic=True)
+
+    def run_locked(self, work):
+        return self._attempt(work, optimistic=False)
+
+    def _attempt(self, work, optimistic: bool):
+        writes = FakePeopleWrites(self, optimistic)
+        self.attempts.append(("run" if optimistic else "locked", writes.calls))
+        try:
+            result = work(writes)
+        except Unavailable:
+            raise  # rolled back
+        except DomainError:
+            writes.commit()  # a rule's refusal keeps what was written before it (the nonce)
+            raise
+        writes.commit()
+        return result
 
 
 class FakeClubs(_Store):
@@ -97,7 +189,7 @@ class FakeLeadSources(_Store):
 
 class FakeUnitOfWork:
     def __init__(self):
-        self.people = self.people_rows = FakePeopleRows(self)
+        self.people_store = FakePeopleStore(self)
         self.clubs = FakeClubs()
         self.staff = FakeStaff()
         self.lead_sources = FakeLeadSources()

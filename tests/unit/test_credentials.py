@@ -316,19 +316,34 @@ def test_a_lock_ends_by_itself(auth, uow):
 
 
 @pytest.mark.parametrize("outside", [False, True])
-def test_an_admission_run_again_after_a_rollback_is_not_its_own_replay(keeper, clock, uow, outside):
-    """A save retried after a lost race runs its admission twice: the database's nonce was
+def test_a_nonce_record_written_again_after_a_rollback_is_not_its_own_replay(keeper, clock, uow, outside):
+    """A save retried after a lost race writes its nonce record twice: the database's nonce was
     rolled back with the first try and is written again; Redis's was not, and is not."""
     store = FakeNonces() if outside else None
     auth = Authenticator(keeper, POLICY, monotonic=clock, nonces=store)
     token = digest()
     credential = auth.check(uow, token, NOW)
-    admit = auth.admission(credential, token, NOW)
-    admit(uow)
+    nonce = auth.nonce_record(credential, token, NOW)
+    nonce.write(uow)
     if not outside:
         uow.nonces.seen.clear()  # what the rollback of the first try undid
-    admit(uow)
+    nonce.write(uow)
     assert len((store or uow.nonces).seen) == 1
     with pytest.raises(SecurityRefused) as refused:
-        auth.admission(credential, token, NOW)(uow)  # the same token in another request
+        auth.nonce_record(credential, token, NOW).write(uow)  # the same token in another request
+    assert refused.value.reason == "MessageExpired"
+
+
+def test_a_nonce_record_the_store_committed_is_never_written_again_and_a_seen_one_is_a_replay(
+        keeper, clock, uow):
+    auth = Authenticator(keeper, POLICY, monotonic=clock)
+    token = digest()
+    nonce = auth.nonce_record(auth.check(uow, token, NOW), token, NOW)
+    assert nonce.database_nonce() is not None
+    nonce.recorded()
+    assert nonce.database_nonce() is None and not nonce.needs_transaction
+    nonce.write(uow)
+    assert uow.nonces.seen == {}  # committed by the store already: not its own replay
+    with pytest.raises(SecurityRefused) as refused:
+        auth.nonce_record(auth.check(uow, token, NOW), token, NOW).recorded(fresh=False)
     assert refused.value.reason == "MessageExpired"

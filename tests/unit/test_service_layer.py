@@ -35,21 +35,23 @@ ACME_USER = Principal(ACME)
 def save(uow, values=None, user_type=UserType.PROSPECT, club_id=1, principal=ACME_USER, **kwargs):
     test = kwargs.pop("test", False)
     changes = PersonChanges(values=dict(PETE if values is None else values), **kwargs)
-    return people.save_person(uow, principal, club_id, user_type, changes, test=test)
+    request = people.SaveRequest.single(principal, club_id, user_type, changes, test=test)
+    return people.save_person(uow.people_store, request)
 
 
 def refused(uow, error=ValidationError, **kwargs):
     with pytest.raises(error) as caught:
         save(uow, **kwargs)
-    assert uow.commits == 0
-    assert not uow.people.items
+    assert uow.people_store.commits == 0
+    assert not uow.people_store.items
     return caught.value
 
 
 def test_insert_is_committed_and_answers_the_new_id(uow):
     outcome = save(uow)
-    assert (outcome.action, outcome.user_type, uow.commits) == (Action.INSERTED, UserType.PROSPECT, 1)
-    assert uow.people.items[int(outcome.id)].first_name == "Pete"
+    commits = uow.people_store.commits
+    assert (outcome.action, outcome.user_type, commits) == (Action.INSERTED, UserType.PROSPECT, 1)
+    assert uow.people_store.items[int(outcome.id)].first_name == "Pete"
 
 
 def test_insert_without_a_last_name_is_refused(uow):
@@ -78,7 +80,7 @@ def test_lead_owner_and_source_of_another_client_are_refused_naming_the_field(uo
 
 def test_own_lead_owner_and_source_are_stored_as_ids(uow):
     outcome = save(uow, values={**PETE, "LeadOwnerId": "1", "LeadSourceId": "1"})
-    person = uow.people.items[int(outcome.id)]
+    person = uow.people_store.items[int(outcome.id)]
     assert (person.lead_owner_id, person.lead_source_id) == (1, 1)
 
 
@@ -89,26 +91,26 @@ def test_unknown_id_is_not_found(uow):
 def test_same_values_again_are_unchanged_and_not_committed(uow):
     first = save(uow, external_id="X1")
     again = save(uow, external_id="X1")
-    assert (again.id, again.action, uow.commits) == (first.id, Action.UNCHANGED, 1)
+    assert (again.id, again.action, uow.people_store.commits) == (first.id, Action.UNCHANGED, 1)
 
 
 def test_an_older_modified_date_is_stale_and_not_committed(uow):
     now = datetime(2026, 1, 2, 3, 4, 5)
     first = save(uow, values={**PETE, "ModifiedDate": now})
     late = save(uow, values={"FirstName": "Old", "ModifiedDate": now - timedelta(minutes=1)}, id=first.id)
-    assert (late.id, late.action, uow.commits) == (first.id, Action.STALE, 1)
-    assert uow.people.items[int(first.id)].first_name == "Pete"
+    assert (late.id, late.action, uow.people_store.commits) == (first.id, Action.STALE, 1)
+    assert uow.people_store.items[int(first.id)].first_name == "Pete"
 
 
 def test_test_mode_validates_without_commit_and_gives_no_id_to_a_new_person(uow):
     outcome = save(uow, test=True)
-    assert (outcome.id, outcome.action, uow.commits) == (None, Action.VALIDATED, 0)
+    assert (outcome.id, outcome.action, uow.people_store.commits) == (None, Action.VALIDATED, 0)
 
 
 def test_test_mode_of_an_update_answers_the_existing_id(uow):
     first = save(uow)
     outcome = save(uow, values={"City": "Paris"}, id=first.id, test=True)
-    assert (outcome.id, outcome.action, uow.commits) == (first.id, Action.VALIDATED, 1)
+    assert (outcome.id, outcome.action, uow.people_store.commits) == (first.id, Action.VALIDATED, 1)
 
 
 def test_test_mode_still_refuses_what_is_invalid(uow):
@@ -119,8 +121,9 @@ def test_test_mode_still_refuses_what_is_invalid(uow):
 def test_a_batch_holds_one_to_two_hundred_records(uow):
     for size in (0, BATCH_MAX + 1):
         with pytest.raises(ValidationError):
-            people.save_people(uow, ACME_USER, 1, UserType.PROSPECT, [PersonChanges(dict(PETE))] * size)
-    assert uow.commits == 0
+            people.save_people(uow.people_store, people.SaveRequest(ACME_USER, 1, UserType.PROSPECT,
+                                                                    (PersonChanges(dict(PETE)),) * size))
+    assert uow.people_store.commits == 0
 
 
 @pytest.mark.parametrize("name", [None, "", "   ", "x" * 101, "bad\x00name"])
@@ -166,17 +169,17 @@ def test_a_credential_limited_to_one_club_may_not_touch_a_person_of_another(uow)
     for key in ({"id": elsewhere.id}, {"external_id": "X9"}):
         with pytest.raises(Forbidden):
             save(uow, values={"City": "Moved"}, principal=limited, **key)
-    assert uow.people.items[int(elsewhere.id)].club_id == 2
+    assert uow.people_store.items[int(elsewhere.id)].club_id == 2
 
 
 def test_a_batch_of_a_club_limited_credential_fails_the_records_of_another_club_alone(uow):
     elsewhere = save(uow, club_id=2, external_id="X9")
     limited = Principal(ACME, club_ids=frozenset({1}))
-    outcomes = people.save_people(uow, limited, 1, UserType.PROSPECT, [
+    outcomes = people.save_people(uow.people_store, people.SaveRequest(limited, 1, UserType.PROSPECT, (
         PersonChanges({"City": "Moved"}, id=elsewhere.id),
         PersonChanges({"City": "Moved"}, external_id="X9"),
-        PersonChanges(dict(PETE), external_id="N1")])
+        PersonChanges(dict(PETE), external_id="N1"))))
     assert [(o.action, o.error.code if o.error else None) for o in outcomes] == [
         (Action.FAILED, "Client.Forbidden"), (Action.FAILED, "Client.Forbidden"), (Action.INSERTED, None)]
-    stored = uow.people.items[int(elsewhere.id)]
+    stored = uow.people_store.items[int(elsewhere.id)]
     assert (stored.club_id, stored.city) == (2, None)

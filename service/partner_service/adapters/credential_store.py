@@ -2,7 +2,7 @@
 
 The replay cache is a table with the nonce's key as primary key: the database's unique
 check is what makes "seen once" hold across every worker and host. Expired rows are
-purged by whoever inserts, at most once a minute per process.
+purged by whoever inserts, when the app's ``PurgeSchedule`` says so.
 """
 
 from __future__ import annotations
@@ -49,12 +49,29 @@ class CredentialRepository:
         return list(self.session.scalars(query))
 
 
-class NonceCache:
-    """``remember(key, until, now)`` is True the first time a key is seen, False after."""
+class PurgeSchedule:
+    """When expired nonces are next deleted: at most once per ``every`` seconds for one app
+    (its stores and units of work share one schedule), the first time ``every`` seconds after
+    it was made. Owned by the app, never by the process, so tests do not share it."""
 
-    PURGE_EVERY = 60.0
-    _last_purge = 0.0
-    _lock = threading.Lock()
+    def __init__(self, every: float = 60.0, monotonic=time.monotonic):
+        self.every, self._monotonic = every, monotonic
+        self._last = monotonic()
+        self._lock = threading.Lock()
+
+    def due(self) -> bool:
+        """True at most once per ``every`` seconds, for whoever then deletes the expired rows."""
+        with self._lock:
+            if self._monotonic() - self._last < self.every:
+                return False
+            self._last = self._monotonic()
+            return True
+
+
+class NonceCache:
+    """``remember(key, until, now)`` is True the first time a key is seen, False after.
+    Expired keys are deleted when the session's ``PurgeSchedule`` (``session.info["nonce_purge"]``,
+    from ``unit_of_work.session_factory``) says so."""
 
     def __init__(self, session: Session):
         self.session = session
@@ -65,19 +82,11 @@ class NonceCache:
         sql = DIALECTS[connection.dialect.name]
         def run(statement, parameters):
             return sql.execute(connection, statement, parameters)
-        if NonceCache.purge_due(self.PURGE_EVERY):
+        schedule = self.session.info.get("nonce_purge")
+        if schedule is not None and schedule.due():
             run(sql.purge_nonces, (sql.value(now),))
         return sql.remember_nonce_with(run, key, until, now)
 
-    @staticmethod
-    def purge_due(every: float = PURGE_EVERY) -> bool:
-        """True at most once per ``every`` seconds in this process, for whoever then deletes
-        the expired rows (here, or ``people_statements`` for the saves it admits)."""
-        with NonceCache._lock:
-            if time.monotonic() - NonceCache._last_purge < every:
-                return False
-            NonceCache._last_purge = time.monotonic()
-            return True
 
-
-__all__ = ["CredentialRepository", "NonceCache", "credentials", "credential_clubs", "seen_nonces"]
+__all__ = ["CredentialRepository", "NonceCache", "PurgeSchedule", "credentials", "credential_clubs",
+           "seen_nonces"]

@@ -45,8 +45,9 @@ def _configure_sqlite(engine: Engine, lock_path: str | None) -> None:
             connection.exec_driver_sql("BEGIN")
             return
         # Writers queue on a lock file first (every thread and worker process alike) and are
-        # woken the moment it is free: SQLite's own busy handler sleeps 1 to 100 ms between
-        # tries, which made a p99 of 250-450 ms under 8 concurrent saves. SQLite's lock stays
+        # woken the moment it is free: SQLite's own busy handler sleeps between tries, up to
+        # a tenth of a second, which made the p99 of concurrent saves many times their median.
+        # SQLite's lock stays
         # the guarantee (the command line and other programs do not take the file lock).
         take_writer_lock(connection.info)
         # Take the write lock up front: two deferred transactions that both upgrade to

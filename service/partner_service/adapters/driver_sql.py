@@ -1,8 +1,9 @@
 """Hand-written SQL on the DBAPI connection, for the statements every single save runs.
 
-Through SQLAlchemy Core one of these cost 150-190 us of CPU around a 30 us psycopg
-execute (execution context, parameter processing, result metadata from the cursor); a
-single save runs four of them. Here they run on the session's own connection, inside its
+Purpose: the statements a save runs often, without SQLAlchemy Core's per-statement work
+(execution context, parameter processing, result metadata from the cursor), which costs
+several times the driver's own execute (figures in ``bench/README.md``). Contract: they run on
+the session's own connection, inside its
 transaction (``Connection.connection.driver_connection``), with SQLAlchemy's storage
 formats, so rows written here and by Core or the ORM read back alike: enumerations by
 value, and on SQLite dates and instants as ISO text with microseconds.
@@ -11,7 +12,6 @@ value, and on SQLite dates and instants as ISO text with microseconds.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import date, datetime
@@ -64,13 +64,11 @@ class DriverSql:
 
     def __init__(self, dialect: str):
         self.sqlite = dialect == "sqlite"
+        self._statements: dict[tuple, str] = {}
         self.people_columns, self._people_convert = _reader(people, self.sqlite)
         self._lock = "" if self.sqlite else " FOR UPDATE"
         inserted = [c for c in self.people_columns if c != "id"]
         self.people_insert_columns = tuple(inserted)
-        self.insert_person = self._text(
-            f"INSERT INTO people ({', '.join(inserted)}) VALUES ({', '.join(['%s'] * len(inserted))}) "  # noqa: S608
-            "RETURNING id")
         history = [c.name for c in user_type_history.columns if c.name != "id"]
         self.history_columns = tuple(history)
         self.insert_history = self._text(
@@ -95,12 +93,8 @@ class DriverSql:
         # atomically, so two racing takers still get one True between them.
         return run(self.take_over_nonce, (self.value(until), key, self.value(now))).rowcount == 1
 
-    # One row each, by ``run(sql, parameters)`` (a cursor): the single save's writes, on the
-    # session's connection (``PeopleRows``) or on SQLite's writer transaction (``WriterRows``).
-    def insert_person_with(self, run, row: dict) -> int:
-        """INSERT one person (``row`` by column name); answer the new ID."""
-        return run(self.insert_person, [self.value(row[c]) for c in self.people_insert_columns]).fetchone()[0]
-
+    # One row each, by ``run(sql, parameters)`` (a cursor): a single save's writes on SQLite's
+    # writer transaction (``people_sqlite.WriterWrites``).
     def update_person_with(self, run, row_id: int, changed: dict) -> None:
         columns = tuple(sorted(changed))  # one statement per set of columns, in any order given
         run(self.update_person(columns), [*(self.value(changed[c]) for c in columns), row_id])
@@ -119,7 +113,7 @@ class DriverSql:
     def execute_many(connection, sql: str, rows: list) -> None:
         """One statement over many parameter rows (the driver's executemany) on the DBAPI
         connection under ``connection``, its errors as ``driver_errors`` gives them. Through
-        SQLAlchemy Core the same costs about twice the CPU (a dict and bind processing per row)."""
+        SQLAlchemy Core the same costs more CPU (a dict and bind processing per row)."""
         with driver_errors(connection.dialect, connection.connection, connection.invalidate):
             connection.connection.driver_connection.cursor().executemany(sql, rows)
 
@@ -134,7 +128,6 @@ class DriverSql:
                 cursor.execute(sql, parameters, prepare=prepare)
             return cursor
 
-    @functools.lru_cache(maxsize=8)  # noqa: B019 (as update_person)
     def person_lookup(self, by_id: bool, by_external_id: bool, lock: bool = True, prefix: str = "") -> str:
         """The SELECT of a client's person by ID, by ExternalId or by either (parameters:
         client ID, then the ID and/or the ExternalId), each row prefixed with ``prefix``
@@ -142,9 +135,13 @@ class DriverSql:
 
         Equalities on one unique index each, never ``id = %s OR external_id = %s``: psycopg
         prepares a statement run five times, and PostgreSQL's generic plan for the OR, made
-        while the table was small, filtered every person of the client (3 ms a save at 6,000
-        people and growing, against 0.1 ms for these at any size).
+        while the table was small, filtered every person of the client: a save's cost grew with
+        the client's people, where these probes cost the same at any size.
         """
+        return self._memo(("person_lookup", by_id, by_external_id, lock, prefix),
+                          lambda: self._person_lookup(by_id, by_external_id, lock, prefix))
+
+    def _person_lookup(self, by_id: bool, by_external_id: bool, lock: bool, prefix: str) -> str:
         lock = self._lock if lock else ""
         names = prefix + ", ".join(self.people_columns)
         by = f"SELECT {names} FROM people WHERE client_id = %s AND "  # noqa: S608
@@ -183,7 +180,7 @@ class DriverSql:
         table's statistics, and a table not yet analyzed (a new deployment's first minute, the
         first sync of a large club, autovacuum behind) is taken for a few rows per client: the
         plan then read every row of the client through the index on ``client_id`` and filtered
-        them, a batch's PostgreSQL CPU growing with the table (7 -> 35 ms after 120,000 people).
+        them, a batch's PostgreSQL CPU growing with the table (bench/README.md, seventh session).
         A scalar subquery per value is never turned into a join: each one is an index probe (by
         ``(client_id, external_id)``, or by ``id`` checked against the client), and the rows
         they found are then read and locked by primary key, in ID order.
@@ -199,16 +196,38 @@ class DriverSql:
                 f"WHERE id = ANY(ARRAY({' UNION ALL '.join(probes)})) ORDER BY id{self._lock}",
                 tuple(parameters))
 
-    @functools.lru_cache(maxsize=8)  # noqa: B019 (as update_person)
     def insert_rows(self, table: str, columns: tuple[str, ...]) -> str:
         """The INSERT of one row of these columns, for ``execute_many``."""
-        return self._text(f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our own names)
-                          f"VALUES ({', '.join(['%s'] * len(columns))})")
+        statement = (f"INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608 (our own names)
+                     f"VALUES ({', '.join(['%s'] * len(columns))})")
+        return self._memo(("insert_rows", table, columns), lambda: self._text(statement))
 
     def rows_of(self, columns: tuple[str, ...], rows) -> list[list]:
         """``rows`` (dicts by column name) as the driver should store them, for ``execute_many``."""
         value = self.value
         return [[value(row[c]) for c in columns] for row in rows]
+
+    def record_lookup(self, client_id: int, ids, external_ids, prefix: str = "") -> tuple[str, tuple] | None:
+        """A single save's unlocked lookup of its person (``person_lookup`` and its parameters),
+        or None when the record names neither an ID nor an ExternalId."""
+        ids, external_ids = list(ids), list(external_ids)
+        if len(ids) > 1 or len(external_ids) > 1:
+            raise ValueError("a single save loads the rows of one record")
+        if not ids and not external_ids:
+            return None
+        person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
+        return (self.person_lookup(bool(ids), bool(external_ids), lock=False, prefix=prefix),
+                self.lookup_parameters(client_id, person_id, external_id))
+
+    def club_of(self, run, club_id: int) -> tuple[int, str] | None:
+        """(owner, name) of a club, by ``run(sql, parameters)``; None when there is none."""
+        found = run(self.club_owner, (club_id,)).fetchone()
+        return None if found is None else (found[0], found[1])
+
+    def existing_ids_with(self, run, table: str, client_id: int, ids) -> set[int]:
+        """Which of these IDs (a single save's few) are rows of ``table`` of the client."""
+        return {row[0] for number in set(ids)
+                for row in run(self.reference_exists(table), (client_id, number)).fetchall()}
 
     @staticmethod
     def lookup_parameters(client_id: int, person_id: int | None, external_id: str | None) -> tuple:
@@ -216,6 +235,14 @@ class DriverSql:
         if person_id is not None and external_id is not None:
             return (client_id, person_id, client_id, external_id, person_id)
         return (client_id, person_id if person_id is not None else external_id)
+
+    def _memo(self, key: tuple, build) -> str:
+        """A statement built once per dialect and key: the few shapes a save takes (a set of
+        columns, a lookup), so the cache stays small; its contents are pure text."""
+        statement = self._statements.get(key)
+        if statement is None:
+            statement = self._statements[key] = build()
+        return statement
 
     def _text(self, sql: str) -> str:
         return sql.replace("%s", "?") if self.sqlite else sql
@@ -235,20 +262,19 @@ class DriverSql:
         return {name: value if convert is None or value is None else convert(value)
                 for name, convert, value in zip(self.people_columns, self._people_convert, row, strict=True)}
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 (two instances, one per dialect, for the process)
     def update_person(self, columns: tuple[str, ...]) -> str:
-        assignments = ", ".join(f"{c} = %s" for c in columns)
-        return self._text(f"UPDATE people SET {assignments} WHERE id = %s")  # noqa: S608 (our own names)
+        return self._memo(("update_person", columns), lambda: self._text(
+            f"UPDATE people SET {', '.join(f'{c} = %s' for c in columns)} WHERE id = %s"))  # noqa: S608
 
-    @functools.lru_cache(maxsize=256)  # noqa: B019 (as update_person)
     def update_people(self, columns: tuple[str, ...]) -> str:
         """PostgreSQL: these columns of many people in one statement (parameters: an array of
         row IDs, then an array of values per column), instead of one UPDATE per person. Run it
         with ``prepare=False``: a generic plan made while the table was small hash-joins the
         arrays to a scan of every person."""
         arrays = ", ".join(f"CAST(%s AS {PG_TYPES[c]}[])" for c in ("id", *columns))
-        return (f"UPDATE people SET {', '.join(f'{c} = v.{c}' for c in columns)} "  # noqa: S608 (our own names)
-                f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE people.id = v.id")
+        statement = (f"UPDATE people SET {', '.join(f'{c} = v.{c}' for c in columns)} "  # noqa: S608 (our own names)
+                     f"FROM unnest({arrays}) AS v(id, {', '.join(columns)}) WHERE people.id = v.id")
+        return self._memo(("update_people", columns), lambda: statement)
 
     def update_people_with(self, connection, changes: dict[int, dict]) -> None:
         """Write changed columns by row ID, per distinct set of columns: on PostgreSQL one

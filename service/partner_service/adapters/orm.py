@@ -84,6 +84,8 @@ people = Table(
     # Two retries of one save race here: the loser's insert fails and it updates instead.
     UniqueConstraint("client_id", "external_id"),
 )
+# A person's columns but the ID, as the save use cases plan rows (``service_layer.planning``).
+PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name != "id")
 
 user_type_history = Table(
     "user_type_history", metadata,

@@ -1,10 +1,15 @@
-"""Set-based reads and writes of people rows, for batch saves.
+"""Set-based reads and writes of people rows in a unit of work: the locking saves.
 
-A batch of up to 200 records costs a handful of statements here instead of a round trip
-per record: one SELECT for the rows (locked, on PostgreSQL), one per referenced table, the
-new IDs, one insert of the new people and one of their history rows (COPY on PostgreSQL), one
-UPDATE per set of changed columns (an executemany on SQLite).
-Rows travel as plain dicts keyed by column name; no ORM identity map is involved.
+Purpose: ``SessionWrites`` is the ``PeopleWrites`` of ``PeopleStore.run_locked`` on both
+engines (batches, and a single save that keeps losing races or whose credential row is due):
+rows are loaded locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's single writer is
+alone), so a write never finds a row changed.
+
+Trade-off: a batch of up to 200 records costs a handful of statements instead of a round trip
+per record (one SELECT for the rows, one per referenced table, the new IDs, one insert of the
+new people and one of their history rows, COPY on PostgreSQL for more than a few, one UPDATE per
+set of changed columns); the same statements serve a plan of one, which is rare here. Rows
+travel as plain dicts keyed by column name; no ORM identity map is involved.
 """
 
 from __future__ import annotations
@@ -15,10 +20,10 @@ from collections.abc import Iterable
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
+from ..domain.errors import DomainError, Unavailable
 from .driver_sql import DIALECTS, DriverSql, driver_errors
 from .orm import lead_sources, people, staff, user_type_history
 
-PERSON_COLUMNS: tuple[str, ...] = tuple(c.name for c in people.columns if c.name != "id")
 REFERENCE_TABLES: dict[str, Table] = {"staff": staff, "lead_sources": lead_sources}
 # unnest keeps the array's (sorted) order, so the locks are taken in that order.
 _BEGIN_BATCH = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
@@ -32,8 +37,8 @@ class PeopleRows:
         self._transaction = self._connection = None
 
     def connection(self):
-        """The session's connection, asked of the session once per transaction (that ask
-        walks its state machine: a few percent of a single save's CPU, four times over)."""
+        """The session's connection, asked of the session once per transaction (asking walks
+        the session's state machine each time)."""
         transaction = self.session.get_transaction()
         if transaction is None or transaction is not self._transaction:
             self._connection = self.session.connection()
@@ -49,24 +54,11 @@ class PeopleRows:
         connection = self.connection()
         return connection, DIALECTS[connection.dialect.name]
 
-    def _one_row(self) -> tuple[DriverSql, object]:
-        """The dialect's SQL and ``run(sql, parameters)`` on the session's DBAPI connection."""
-        connection, sql = self._driver()
-        return sql, lambda statement, parameters: sql.execute(connection, statement, parameters)
-
     def load(self, client_id: int, ids: Iterable[int], external_ids: Iterable[str]) -> list[dict]:
         """Every row of the client with one of these IDs or ExternalIds, in one SELECT ... FOR UPDATE."""
         ids, external_ids = sorted(set(ids)), sorted(set(external_ids))
-        if len(ids) <= 1 and len(external_ids) <= 1:
-            # One record (every single save): plain equalities, which any plan serves by index,
-            # in a statement built once (building and keying it cost more than running it).
-            if not ids and not external_ids:
-                return []
-            connection, sql = self._driver()
-            person_id, external_id = (ids or [None])[0], (external_ids or [None])[0]
-            cursor = sql.execute(connection, sql.person_lookup(bool(ids), bool(external_ids)),
-                                 sql.lookup_parameters(client_id, person_id, external_id))
-            return [sql.person(row) for row in cursor.fetchall()]
+        if not ids and not external_ids:
+            return []
         connection, sql = self._driver()
         statement, parameters = sql.batch_lookup(client_id, ids, external_ids)
         cursor = sql.execute(connection, statement, parameters)
@@ -91,11 +83,6 @@ class PeopleRows:
         ids = sorted(set(ids))
         if not ids:
             return set()
-        if len(ids) == 1:
-            connection, sql = self._driver()
-            cursor = sql.execute(connection, sql.reference_exists(REFERENCE_TABLES[table].name),
-                                 (client_id, ids[0]))
-            return {row[0] for row in cursor.fetchall()}
         target = REFERENCE_TABLES[table]
         query = select(target.c.id).where(target.c.client_id == client_id, target.c.id.in_(ids))
         return set(self._execute(query).scalars())
@@ -103,15 +90,12 @@ class PeopleRows:
     def insert(self, rows: list[dict]) -> list[int]:
         """Insert rows in one statement; answer their new IDs, in the given order.
 
-        The IDs are taken first, so the INSERT needs no RETURNING: a multi-row INSERT ...
-        RETURNING of 200 rows x 36 columns costs psycopg ~10 ms just to convert its
-        placeholders (too long for its query cache), and SQLite cannot order RETURNING.
+        The IDs are taken first, so the INSERT needs no RETURNING: psycopg converts the
+        placeholders of a multi-row INSERT ... RETURNING on every call (too long for its query
+        cache), and SQLite cannot order RETURNING.
         """
         if not rows:
             return []
-        if len(rows) == 1:  # a single save: one statement, the database names the row
-            sql, run = self._one_row()
-            return [sql.insert_person_with(run, rows[0])]
         ids = self._new_ids(len(rows))
         self._insert_rows(people, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)])
         return ids
@@ -151,17 +135,83 @@ class PeopleRows:
     def update(self, changes: dict[int, dict]) -> None:
         """Write changed columns by row ID: one statement (PostgreSQL) or executemany (SQLite)
         per distinct set of columns. Every row was locked by ``load`` or inserted here."""
-        if len(changes) == 1:
-            sql, run = self._one_row()
-            sql.update_person_with(run, *next(iter(changes.items())))
-            return
         connection, sql = self._driver()
         sql.update_people_with(connection, changes)
 
     def add_history(self, entries: list[dict]) -> None:
         """Insert user-type history lines (``person_id``, ``from_type``, ``to_type``, ``changed_at``)."""
-        if len(entries) == 1:
-            sql, run = self._one_row()
-            sql.insert_history_with(run, *(entries[0][c] for c in sql.history_columns))
-        elif entries:
+        if entries:
             self._insert_rows(user_type_history, entries)
+
+
+class SessionWrites:
+    """``PeopleWrites`` (``service_layer.people``) in one unit of work: the rows are locked as
+    loaded, the nonce and the credential's bookkeeping written first (``NonceRecord.write``)."""
+
+    def __init__(self, uow):
+        self.uow = uow
+        self.rows: PeopleRows = uow.people_rows
+        self._nonce = None
+
+    def record_nonce(self, nonce) -> None:
+        if nonce is not None:
+            nonce.write(self.uow)
+            self._nonce = nonce
+
+    def club(self, client_id: int, club_id: int | None):
+        return self.uow.clubs.get(client_id, club_id)
+
+    def load(self, client_id: int, ids, external_ids) -> list[dict]:
+        return self.rows.load(client_id, ids, external_ids)
+
+    def existing_ids(self, table: str, client_id: int, ids) -> set[int]:
+        return self.rows.existing_ids(table, client_id, ids)
+
+    def take_turns(self, client_id: int, external_ids) -> None:
+        self.rows.begin_batch(client_id, external_ids)
+
+    def insert_unless_found(self, client_id: int, external_id: str, row: dict,
+                            history) -> tuple[int | None, list[dict]]:
+        found = self.rows.load(client_id, [], [external_id])
+        if found:
+            return None, found
+        (new_id,) = self.rows.insert([row])
+        self.rows.add_history([{"person_id": new_id, "from_type": history[0], "to_type": history[1],
+                                "changed_at": history[2]}])
+        return new_id, []
+
+    def write(self, planned) -> dict[int, int]:
+        self.rows.clear_external_ids(planned.moving)
+        self.rows.update(planned.updates)
+        keys = [key for key, _row in planned.inserts]
+        ids = dict(zip(keys, self.rows.insert([row for _key, row in planned.inserts]), strict=True))
+        self.rows.add_history([{"person_id": ids.get(key, key), "from_type": from_type, "to_type": to_type,
+                                "changed_at": planned.at} for key, from_type, to_type in planned.history])
+        return ids
+
+    def finish(self) -> None:
+        """Nothing left: the nonce was written first, in this transaction."""
+
+    def committed(self) -> None:
+        if self._nonce is not None:
+            self._nonce.recorded()
+
+
+def run_locked(uow_factory, work):
+    """``PeopleStore.run_locked`` on either engine: ``work(SessionWrites)`` in one unit of work,
+    committed once. A rule's refusal (a ``DomainError`` other than ``Unavailable``) keeps what
+    ``work`` wrote before it (the nonce) and is raised after the commit."""
+    uow = uow_factory()
+    with uow:
+        writes = SessionWrites(uow)
+        try:
+            result = work(writes)
+        except Unavailable:
+            raise
+        except DomainError:
+            uow.commit()
+            writes.committed()
+            raise
+        uow.commit()
+        writes.committed()
+        return result

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -60,17 +59,14 @@ class ClientRepository:
         return self.session.get(Client, client_id)
 
 
-_KNOWN_CLUBS: WeakKeyDictionary = WeakKeyDictionary()  # engine -> {club ID: Club}
-
-
-def known_club(engine, client_id: int, club_id: int | None,
+def known_club(known: dict[int, Club], client_id: int, club_id: int | None,
                read: Callable[[int], tuple[int, str] | None]) -> Club | None:
-    """The club of that client, from what this process read before or else ``read(club_id)``
-    (its owner and name). Every save asks first whose club it is; clubs are created, never
-    moved or deleted, so what was once read per database (engine) holds for the process."""
+    """The club of that client, from ``known`` (what its owner read before: a session factory's
+    or a store's cache, never the process's) or else ``read(club_id)`` (its owner and name).
+    Every save asks first whose club it is; clubs are created, never moved or deleted, so what
+    was once read holds for as long as the cache's owner lives."""
     if club_id is None:
         return None
-    known = _KNOWN_CLUBS.setdefault(engine, {})
     club = known.get(club_id)
     if club is None:
         found = read(club_id)
@@ -89,7 +85,7 @@ class ClubRepository:
         self.session = session
 
     def get(self, client_id: int, club_id: int | None) -> Club | None:
-        return known_club(self.session.get_bind(), client_id, club_id, self._read)
+        return known_club(self.session.info.setdefault("known_clubs", {}), client_id, club_id, self._read)
 
     def _read(self, club_id: int) -> tuple[int, str] | None:
         club = self.session.get(Club, club_id)

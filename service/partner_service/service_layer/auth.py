@@ -103,7 +103,7 @@ class Authenticator:
         self.policy = policy or AuthPolicy()
         self.nonces = nonces                    # None: the database's table, via the unit of work
         # Read-only units of work for the credential row: on SQLite a reader does not queue for
-        # the single writer (a batch holds it 100 ms and more). None: the caller's unit of work.
+        # the single writer (which a batch holds for a long while). None: the caller's unit of work.
         self.reader = reader
         self._monotonic = monotonic
         self._rows = _Bounded(cache_size)       # username -> (read at, Credential or None)
@@ -116,7 +116,7 @@ class Authenticator:
 
     def check(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Credential:
         """The credential the token opens, writing nothing (no nonce): for a caller that then
-        runs ``admission(...)`` in its own transaction. A token that does not open is refused
+        writes ``nonce_record(...)`` in its own transaction. A token that does not open is refused
         here, its failure counted, exactly as ``authenticate`` refuses it: one password check
         per request, never a second one to refuse it."""
         credential, opened = self._open(uow, token, now)
@@ -126,11 +126,11 @@ class Authenticator:
             raise SecurityRefused("FailedAuthentication", FAILED)
         return credential
 
-    def admission(self, credential: Credential, token: UsernameToken, now: datetime) -> Admission:
+    def nonce_record(self, credential: Credential, token: UsernameToken, now: datetime) -> NonceRecord:
         """What ``authenticate`` writes for a token that opened, for the caller to write with its
-        own save: ``admit(uow)`` inside an open unit of work, or ``database_nonce()`` for a save
+        own save: ``write(uow)`` inside an open unit of work, or ``database_nonce()`` for a save
         that writes the nonce in a statement of its own making."""
-        return Admission(self, credential, token, now)
+        return NonceRecord(self, credential, token, now)
 
     def _open(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> tuple[Credential | None, bool]:
         check_freshness(token, now, self.policy)
@@ -215,7 +215,7 @@ class Authenticator:
         if token.nonce is None and not credential.needs_bookkeeping(now):
             return  # nothing to write: no transaction at all
         with uow:
-            self.admission(credential, token, now)(uow)
+            self.nonce_record(credential, token, now).write(uow)
             uow.commit()
 
     def _remember(self, nonces: NonceStore, credential: Credential, token: UsernameToken,
@@ -225,23 +225,28 @@ class Authenticator:
             raise replayed()
 
 
-class Admission:
+class NonceRecord:
     """The writes that accept one opened token: its nonce, and the credential's last use once a
-    minute.
+    minute (``record_nonce`` of a ``PeopleStore`` writes them with the request's save).
 
-    ``admit(uow)`` writes them inside the caller's open unit of work (committed with it). Run
-    again after a rollback (a save retried after a lost race), it writes again what the
-    rollback undid; a nonce kept outside the database (Redis) is remembered once, since no
-    rollback undoes it.
+    Contract: ``write(uow)`` writes them inside the caller's open unit of work (committed with
+    it); ``database_nonce()`` hands the nonce to a store that writes it in a statement of its
+    own. Once the store reports the nonce durable (``recorded()``), neither writes it again: a
+    save retried after its nonce was committed must not be taken for its own replay. Written
+    again after a rollback, it writes again what the rollback undid; a nonce kept outside the
+    database (Redis) is remembered once, since no rollback undoes it.
     """
 
     def __init__(self, authenticator: Authenticator, credential: Credential, token: UsernameToken,
                  now: datetime):
         self.authenticator, self.credential, self.token, self.now = authenticator, credential, token, now
         self._remembered_outside = False
+        self._recorded = False
 
-    def __call__(self, uow: UnitOfWork) -> None:
+    def write(self, uow: UnitOfWork) -> None:
         auth, credential, token, now = self.authenticator, self.credential, self.token, self.now
+        if self._recorded:
+            return
         if token.nonce is not None and auth.nonces is None:
             auth._remember(uow.nonces, credential, token, now)
         elif token.nonce is not None:
@@ -250,18 +255,25 @@ class Admission:
             uow.credentials.get(credential.id).register_success(now)
             credential.register_success(now)  # the cached copy too, to write once a minute
 
+    def recorded(self, fresh: bool = True) -> None:
+        """The store's answer for the nonce it wrote: committed, so never written again; or
+        seen before (``fresh`` False), which refuses the request as a replay."""
+        if not fresh:
+            raise replayed()
+        self._recorded = True
+
     @property
-    def needs_unit_of_work(self) -> bool:
-        """Whether the credential's row must be written too (``admit(uow)`` then)."""
-        return self.credential.needs_bookkeeping(self.now)
+    def needs_transaction(self) -> bool:
+        """Whether the credential's row must be written too (``write(uow)`` then)."""
+        return not self._recorded and self.credential.needs_bookkeeping(self.now)
 
     def database_nonce(self) -> tuple[str, datetime, datetime] | None:
-        """For a caller writing the nonce itself: ``(key, keep until, now)`` to insert into the
+        """For a store writing the nonce itself: ``(key, keep until, now)`` to insert into the
         database's replay cache (as ``NonceCache.remember``), or None when there is nothing to
-        insert there: no nonce, or one remembered outside (Redis) by this call, which raises
-        ``SecurityRefused`` for a replay. Only when not ``needs_unit_of_work``."""
+        insert there: no nonce, one recorded already, or one remembered outside (Redis) by this
+        call, which raises ``SecurityRefused`` for a replay. Only when not ``needs_transaction``."""
         auth, token = self.authenticator, self.token
-        if token.nonce is None:
+        if token.nonce is None or self._recorded:
             return None
         if auth.nonces is not None:
             self._remember_outside()
@@ -279,4 +291,4 @@ def replayed() -> SecurityRefused:
     return SecurityRefused("MessageExpired", "This wsse:Nonce was used before (a replay).")
 
 
-__all__ = ["Admission", "Authenticator", "NonceStore", "nonce_key", "replayed"]
+__all__ = ["NonceRecord", "Authenticator", "NonceStore", "nonce_key", "replayed"]

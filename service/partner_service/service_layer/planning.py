@@ -1,10 +1,14 @@
-"""The save rules over rows: one record or a batch, planned in memory, written set-based.
+"""The save rules over rows: Stale, Unchanged, references, scope, conversion history.
 
-The rows a save touches are loaded with one SELECT; each record is checked and merged in
-input order against the state the records before it left, exactly as if they were saved
-one after another (so two records with one ExternalId insert once, then update). Then the
-plan is written with a few statements (see ``adapters/people_rows.py``). A single save is
-a plan of one record: the same rules, with no ORM object in between.
+Purpose: decide, in memory, what one record or a batch changes. The rows a save touches are
+loaded through the ``PeopleStore`` port (``people.PeopleWrites``); each record is checked and
+merged in input order against the state the records before it left, exactly as if they were
+saved one after another (so two records with one ExternalId insert once, then update). The
+result is a ``PlannedWrite``: plain rows and columns that the store's adapter writes. A single
+save is a plan of one record: the same rules.
+
+Trade-off: plans are made from rows, not ORM objects, so a save costs no identity map; the
+price is that the columns are named here (``PERSON_COLUMNS``) and not only in the mapping.
 
 Two batches sharing an ExternalId take turns (an advisory lock per ExternalId on PostgreSQL,
 the single writer on SQLite). A single save racing a batch on a new ExternalId makes the
@@ -15,31 +19,30 @@ update, never a duplicate.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import SimpleNamespace
-from typing import Protocol
 
-from ..adapters.people_rows import PERSON_COLUMNS, PeopleRows
+from ..adapters.orm import PERSON_COLUMNS
 from ..adapters.repository import parse_id
 from ..domain.errors import DomainError, Forbidden, NotFound, ValidationError
 from ..domain.fields import PROSPECT_FIELDS, Action, UserType
 from ..domain.model import Club, Principal
 from ..domain.people import PersonChanges, apply_changes, check_changes, check_insert, is_stale
-from .results import RecordError, SaveOutcome
-from .unit_of_work import UnitOfWork
+from .results import RecordRefusal, SaveOutcome
 
 # The caller-visible state of a person (``Person.snapshot``): what tells Updated from Unchanged.
 _SNAPSHOT = tuple(spec.attr for spec in PROSPECT_FIELDS) + ("club_id", "user_type", "external_id")
 _REFERENCES = (("LeadOwnerId", "lead_owner_id", "staff", "GetStaffList"),
                ("LeadSourceId", "lead_source_id", "lead_sources", "GetLeadSources"))
-# A lost race (a concurrent insert of the same ExternalId, a deadlock): plan again this often.
-ATTEMPTS = 5
 
 
-def club_in_scope(uow: UnitOfWork, principal: Principal, club_id: int | None) -> Club:
-    """A club of another client and one outside the credential's clubs are both Forbidden."""
-    club = uow.clubs.get(principal.client_id, club_id)
+def club_in_scope(club: Callable[[int, int | None], Club | None], principal: Principal,
+                  club_id: int | None) -> Club:
+    """``club(client_id, club_id)``'s club; a club of another client and one outside the
+    credential's clubs are both Forbidden."""
+    club = club(principal.client_id, club_id)
     if club is None or not principal.may_use_club(club.id):
         raise Forbidden(f"ClubId {club_id} is not a club this credential may use.")
     return club
@@ -53,7 +56,7 @@ def person_in_scope(principal: Principal, club_id: int) -> None:
 
 def failed(error: DomainError) -> SaveOutcome:
     return SaveOutcome(id=None, action=Action.FAILED,
-                       error=RecordError(error.code, error.message, getattr(error, "field", None)))
+                       error=RecordRefusal(error.code, error.message, getattr(error, "field", None)))
 
 
 @dataclass
@@ -75,6 +78,14 @@ class Plan:
     references: dict[str, set[int]]            # referenced table -> IDs that exist for the client
     new_keys: list[int] = field(default_factory=list)
     history: list[tuple[int, UserType | None, UserType]] = field(default_factory=list)
+
+    @classmethod
+    def over(cls, loaded: list[dict], references: dict[str, set[int]] | None = None) -> Plan:
+        """The plan over rows as loaded, and the referenced IDs known to exist."""
+        return cls(rows={r["id"]: SimpleNamespace(**r) for r in loaded},
+                   originals={r["id"]: r for r in loaded},
+                   by_external_id={r["external_id"]: r["id"] for r in loaded if r["external_id"] is not None},
+                   references=references or {})
 
     def commit_row(self, key: int, draft: SimpleNamespace) -> None:
         old = self.rows.get(key)
@@ -129,7 +140,7 @@ def _insert(plan: Plan, client_id: int, club_id: int, user_type: UserType, chang
     return Result(Action.INSERTED, key)
 
 
-def plan_one(plan: Plan, principal: Principal, club_id: int, user_type: UserType,
+def plan_record(plan: Plan, principal: Principal, club_id: int, user_type: UserType,
               changes: PersonChanges, now: datetime) -> Result:
     """Every save rule for one record, over the in-memory plan, in the contract's order."""
     checked = check_changes(changes, user_type, now.date())
@@ -150,26 +161,19 @@ def plan_one(plan: Plan, principal: Principal, club_id: int, user_type: UserType
     return _update(plan, key, club_id, user_type, changes, checked, now)
 
 
-def load_plan(rows: PeopleRows, client_id: int, batch: list[PersonChanges]) -> Plan:
+def load_plan(writes, client_id: int, batch: list[PersonChanges]) -> Plan:
+    """The plan over the rows the records name, read through the store (``PeopleWrites``)."""
     ids = [n for n in (parse_id(c.id) for c in batch) if n is not None]
     external_ids = [c.external_id for c in batch if c.external_id is not None]
     if len(batch) > 1:
         # One record needs no turn-taking: a lost race on its ExternalId is a Conflict, retried.
-        rows.begin_batch(client_id, external_ids)
-    loaded = rows.load(client_id, ids, external_ids)
+        writes.take_turns(client_id, external_ids)
+    loaded = writes.load(client_id, ids, external_ids)
     references = {}
     for wire, _attr, table, _listing in _REFERENCES:
         wanted = [parse_id(c.values.get(wire)) for c in batch if c.values.get(wire) is not None]
-        references[table] = rows.existing_ids(table, client_id, [n for n in wanted if n is not None])
-    return plan_of(loaded, references)
-
-
-def plan_of(loaded: list[dict], references: dict[str, set[int]]) -> Plan:
-    """The plan over rows as loaded, and the referenced IDs known to exist."""
-    return Plan(rows={r["id"]: SimpleNamespace(**r) for r in loaded},
-                originals={r["id"]: r for r in loaded},
-                by_external_id={r["external_id"]: r["id"] for r in loaded if r["external_id"] is not None},
-                references=references)
+        references[table] = writes.existing_ids(table, client_id, [n for n in wanted if n is not None])
+    return Plan.over(loaded, references)
 
 
 def references_anything(changes: PersonChanges) -> bool:
@@ -177,60 +181,47 @@ def references_anything(changes: PersonChanges) -> bool:
     return any(changes.values.get(wire) is not None for wire, *_ in _REFERENCES)
 
 
-def _changed_rows(plan: Plan) -> tuple[dict[int, dict], list[int]]:
-    """Existing row ID -> its changed columns; and the rows whose ExternalId moves."""
-    changes: dict[int, dict] = {}
+History = tuple[UserType | None, UserType, datetime]
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """What a plan changes, as plain rows for the store's adapter to write.
+
+    ``updates``: existing row ID -> its changed columns (each row as loaded, at its version);
+    ``moving``: rows whose ExternalId moves to another row of the plan (released first);
+    ``inserts``: (key, columns) of each new person, keys negative until the INSERT names them;
+    ``history``: (key or row ID, from type, to type) of each user-type change; ``at``: now.
+    """
+
+    updates: dict[int, dict]
+    moving: list[int]
+    inserts: list[tuple[int, dict]]
+    history: list[tuple[int, UserType | None, UserType]]
+    at: datetime
+
+    def history_of(self, key: int) -> History | None:
+        """The one history row of one person (a single save's), as (from, to, at)."""
+        for entry_key, from_type, to_type in self.history:
+            if entry_key == key:
+                return (from_type, to_type, self.at)
+        return None
+
+
+def planned_write(plan: Plan, now: datetime) -> PlannedWrite:
+    updates: dict[int, dict] = {}
     moving: list[int] = []
     for row_id, original in plan.originals.items():
         final = vars(plan.rows[row_id])
         changed = {c: final[c] for c in PERSON_COLUMNS if final[c] != original[c]}
         if changed:
-            changes[row_id] = changed
+            updates[row_id] = changed
             if "external_id" in changed and original["external_id"] is not None:
                 moving.append(row_id)
-    return changes, moving
-
-
-def write_plan(rows: PeopleRows, plan: Plan, now: datetime) -> dict[int, int]:
-    """Write the plan; answer each new row's key -> its ID."""
-    changes, moving = _changed_rows(plan)
-    if moving and (plan.new_keys or len(changes) > 1):
-        rows.clear_external_ids(moving)
-    rows.update(changes)
-    new_ids = rows.insert([{c: getattr(plan.rows[k], c) for c in PERSON_COLUMNS} for k in plan.new_keys])
-    ids = dict(zip(plan.new_keys, new_ids, strict=True))
-    rows.add_history([{"person_id": ids.get(key, key), "from_type": from_type, "to_type": to_type,
-                       "changed_at": now} for key, from_type, to_type in plan.history])
-    return ids
-
-
-class OneRecordRows(Protocol):
-    """Where a plan of one record is written in one statement (``adapters.people_statements``)."""
-
-    def insert_one(self, row: dict, history: tuple[UserType | None, UserType, datetime]) -> int: ...
-    def update_one(self, row_id: int, changed: dict,
-                   history: tuple[UserType | None, UserType, datetime] | None) -> bool: ...
-
-
-def write_one(rows: OneRecordRows, plan: Plan, now: datetime) -> dict[int, int] | None:
-    """Write a plan of one record as ``write_plan`` would, in one statement; None when its row
-    changed since it was loaded (nothing written: plan it again)."""
-    if plan.new_keys:
-        key, row, history = new_row(plan, now)
-        return {key: rows.insert_one(row, history)}
-    history = [(from_type, to_type, now) for _key, from_type, to_type in plan.history]
-    changes, _moving = _changed_rows(plan)
-    for row_id, changed in changes.items():  # one at most: a record changes one person
-        if not rows.update_one(row_id, changed, history[0] if history else None):
-            return None
-    return {}
-
-
-def new_row(plan: Plan, now: datetime) -> tuple[int, dict, tuple[UserType | None, UserType, datetime]]:
-    """The new person of a plan of one record: its key, its columns, its history row."""
-    (key,) = plan.new_keys
-    ((_key, from_type, to_type),) = plan.history
-    return key, {c: getattr(plan.rows[key], c) for c in PERSON_COLUMNS}, (from_type, to_type, now)
+    if not (moving and (plan.new_keys or len(updates) > 1)):
+        moving = []
+    inserts = [(k, {c: getattr(plan.rows[k], c) for c in PERSON_COLUMNS}) for k in plan.new_keys]
+    return PlannedWrite(updates, moving, inserts, list(plan.history), now)
 
 
 def outcome_of(plan: Plan, ids: dict[int, int], result: Result) -> SaveOutcome:

@@ -8,7 +8,9 @@ from ..domain.fields import Action, UserType
 
 
 @dataclass(frozen=True)
-class RecordError:
+class RecordRefusal:
+    """Why one record of a batch was not saved: a fault code, its message, the field named."""
+
     code: str
     message: str
     field: str | None = None
@@ -19,7 +21,7 @@ class SaveOutcome:
     id: str | None
     action: Action
     user_type: UserType | None = None
-    error: RecordError | None = None
+    error: RecordRefusal | None = None
 
     def as_validated(self) -> SaveOutcome:
         """What a ``Test`` save answers: no Id for a record that would be new, since the

@@ -19,7 +19,7 @@ def list_staff(uow: UnitOfWork, principal: Principal, club_id: int | None = None
     """Staff of one club, or of every club the credential may use when ``club_id`` is None."""
     with uow:
         if club_id is not None:
-            scope = frozenset({club_in_scope(uow, principal, club_id).id})
+            scope = frozenset({club_in_scope(uow.clubs.get, principal, club_id).id})
         else:
             scope = principal.club_ids
         rows = uow.staff.summaries(principal.client_id, scope)

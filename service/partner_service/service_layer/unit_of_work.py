@@ -1,4 +1,8 @@
-"""A unit of work rolls back unless ``commit()`` was called inside it."""
+"""A unit of work rolls back unless ``commit()`` was called inside it.
+
+Also the translation of the database's errors for every writer (units of work and the stores'
+autocommitted statements): a lost race is ``Conflict``, an unreachable database ``Unavailable``.
+"""
 
 from __future__ import annotations
 
@@ -142,9 +146,14 @@ def _conflicts_raised():
         raise conflict from error
 
 
-def session_factory(engine, read_only: bool = False) -> sessionmaker[Session]:
+def session_factory(engine, read_only: bool = False,
+                    nonce_purge: credential_store.PurgeSchedule | None = None) -> sessionmaker[Session]:
     """Sessions for units of work; ``read_only`` for those that only read (listings, lookups),
-    which then neither queue for SQLite's writer nor may write (``db.read_only_engine``)."""
+    which then neither queue for SQLite's writer nor may write (``db.read_only_engine``).
+    The factory's sessions share one cache of clubs and one ``PurgeSchedule`` (``nonce_purge``,
+    a new one unless given): state of this factory, never of the process."""
     # expire_on_commit=False: results are read after commit without another round trip.
+    info = {"read_only": read_only, "nonce_purge": nonce_purge or credential_store.PurgeSchedule(),
+            "known_clubs": {}}
     return sessionmaker(bind=read_only_engine(engine) if read_only else engine, expire_on_commit=False,
-                        autoflush=False, info={"read_only": read_only})
+                        autoflush=False, info=info)

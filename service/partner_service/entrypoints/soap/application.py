@@ -15,10 +15,11 @@ from spyne.model.fault import Fault
 from ...domain.errors import DomainError
 from ...domain.model import Principal
 from ...service_layer import people
+from ...service_layer.people import PeopleStore
 from .faults import domain_fault, server_fault
 from .namespaces import TNS
 from .protocol import PartnerSoap11
-from .services import BATCH_SAVES, OPERATIONS
+from .services import OPERATIONS, SAVES
 
 SERVICE_NAME = "PartnerService"
 
@@ -29,6 +30,7 @@ class Dependencies:
 
     uow: Callable[[], object]
     authenticate: Callable[[list], Principal]
+    people: PeopleStore | None = None  # where the save operations save (``app.people_store``)
     reader: Callable[[], object] | None = None  # a unit of work that only reads (default: ``uow``)
 
     def read(self):
@@ -67,11 +69,11 @@ def build_application(deps: Dependencies, operations: Iterable[str] | None = Non
     # Spyne logs failing requests, bodies included; we log our own lines without them.
     logging.getLogger("spyne").setLevel(logging.CRITICAL)
     # After each request spyne runs a full gc.collect() if a second has passed (to close file
-    # uploads we never take): a 50-200 ms pause per worker per second, which dominated p99.
+    # uploads we never take): a pause per worker per second that dominated p99 (bench/README.md).
     spyne_const.MIN_GC_INTERVAL = math.inf
-    admit_later = frozenset(f"{{{TNS}}}{n}" for n in names if n in BATCH_SAVES)
-    in_protocol = PartnerSoap11(deps.authenticate, admit_later,
-                                lambda admission: people.admit_alone(deps.uow(), admission))
+    saves = frozenset(f"{{{TNS}}}{n}" for n in names if n in SAVES)
+    in_protocol = PartnerSoap11(deps.authenticate, saves,
+                                lambda nonce: people.record_nonce_alone(deps.people, nonce))
     app = PartnerApplication([OPERATIONS[n] for n in names], tns=TNS, name=SERVICE_NAME,
                              in_protocol=in_protocol, out_protocol=_out_protocol())
     app.partner = deps

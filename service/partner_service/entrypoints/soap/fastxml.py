@@ -1,14 +1,14 @@
 """Faster reading and writing of the contract's complex types, same XML and objects as spyne.
 
 spyne's generic ``complex_from_element`` / ``complex_to_parent`` look up class attributes,
-run default factories and step coroutines for every element: for a batch of 200 prospects
-that was about half the request's CPU. The body has already been checked against the
+run default factories and step coroutines for every element: for a batch, a large share of
+the request's CPU (bench/README.md). The body has already been checked against the
 schema (``validate_body``), so reading only has to route children to their members; what
 the members hold is still parsed by spyne's own (hardened) ``from_element``, except plain
 text, which spyne would hand over unchanged anyway. Writing emits
 the same elements spyne would, with the simple values of our answers (text, integers,
 booleans, enumerations) written directly. Any type outside what is compiled here goes
-through spyne unchanged; ``tests/unit/test_fastxml.py`` compares both byte for byte.
+through spyne unchanged; ``tests/integration/test_fastxml.py`` compares both byte for byte.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ from spyne.model.binary import ByteArray, File
 from spyne.model.complex import XmlAttribute, XmlData
 from spyne.model.enum import EnumBase
 
+from .spyne_internals import has_alternative_types, tag_body_as, text_reader
+
 _TEXT, _INTEGER, _BOOLEAN, _COMPLEX, _OTHER = "text", "integer", "boolean", "complex", "other"
 
 
@@ -27,8 +29,8 @@ def _plain(protocol, cls) -> bool:
     if not issubclass(cls, ComplexModelBase) or getattr(cls, "__extends__", None) is not None:
         return False
     attrs = protocol.get_cls_attrs(cls)
-    if (attrs._xml_tag_body_as is not None or attrs.sub_name is not None or attrs.sub_ns is not None
-            or getattr(cls, "_type_info_alt", None)):
+    if (tag_body_as(attrs) is not None or attrs.sub_name is not None or attrs.sub_ns is not None
+            or has_alternative_types(cls)):
         return False
     for member in cls.get_flat_type_info(cls).values():
         member_attrs = protocol.get_cls_attrs(member)
@@ -69,7 +71,7 @@ class FastComplexXml:
     def _plain_text(self, member) -> bool:
         """A text member spyne reads as the element's text unchanged (``''`` when empty)."""
         return (issubclass(member, Unicode) and not self.get_cls_attrs(member).empty_is_none
-                and self._from_unicode_handlers[member] == self.unicode_from_bytes
+                and text_reader(self, member) == self.unicode_from_bytes
                 and self.validator is not self.SOFT_VALIDATION)
 
     def _reader(self, cls):

@@ -30,6 +30,7 @@ from ...domain.errors import DomainError
 from .fastxml import FastComplexXml
 from .faults import client_fault, domain_fault, validation_fault
 from .namespaces import SOAP11_ENV, XSD
+from .spyne_internals import write_fault
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
                        dtd_validation=False, huge_tree=False, remove_pis=True,
@@ -72,12 +73,12 @@ class RequestState:
 
     def __init__(self):
         self.principal = None
-        self.admission = None  # the token's writes (its nonce), when left to the operation's save
+        self.nonce = None  # the token's writes (``auth.NonceRecord``), when left to the operation's save
 
-    def take_admission(self):
-        """The admission, for the one save that writes it (None when already written)."""
-        admission, self.admission = self.admission, None
-        return admission
+    def take_nonce(self):
+        """The token's nonce record, for the one save that writes it (None when already written)."""
+        nonce, self.nonce = self.nonce, None
+        return nonce
 
 
 def _syntax_kind(error: etree.XMLSyntaxError) -> str:
@@ -156,18 +157,18 @@ def _declared_names(soap_app) -> frozenset[str]:
 
 
 class PartnerSoap11(FastComplexXml, Soap11):
-    """``admit_later``: operation tags whose save writes the token's nonce in its own transaction
-    (one commit per request instead of two; on SQLite one trip through the writer's queue), from
-    ``ctx.udc.take_admission()``. ``admit_alone(admission)`` writes it for a request of theirs
+    """``saves``: operation tags whose save records the token's nonce with its own writes (one
+    commit per request instead of two; on SQLite one trip through the writer's queue), from
+    ``ctx.udc.take_nonce()``. ``record_nonce_alone(nonce)`` records it for a request of theirs
     refused before the save, so that no refused message can be replayed either."""
 
-    def __init__(self, authenticate, admit_later: frozenset[str] = frozenset(),
-                 admit_alone: Callable[[object], None] | None = None, **kwargs):
+    def __init__(self, authenticate, saves: frozenset[str] = frozenset(),
+                 record_nonce_alone: Callable[[object], None] | None = None, **kwargs):
         super().__init__(validator="lxml", **kwargs)
         self._authenticate = authenticate
-        self._open = getattr(authenticate, "open", None) if admit_alone is not None else None
-        self._admit_later = admit_later
-        self._admit_alone = admit_alone
+        self._open = getattr(authenticate, "open", None) if record_nonce_alone is not None else None
+        self._saves = saves
+        self._record_nonce_alone = record_nonce_alone
         self.declared_names: frozenset[str] = frozenset()
         # lxml's schema object has one error log, cleared and filled by every check: checks in
         # two threads at once read each other's errors (another request's field, or none).
@@ -192,30 +193,30 @@ class PartnerSoap11(FastComplexXml, Soap11):
         ctx.method_request_string = body.tag
         ctx.udc = RequestState()
         try:
-            if self._open is not None and body.tag in self._admit_later:
-                ctx.udc.principal, ctx.udc.admission = self._open(header)  # its writes left to the save
+            if self._open is not None and body.tag in self._saves:
+                ctx.udc.principal, ctx.udc.nonce = self._open(header)  # its writes left to the save
             else:
                 ctx.udc.principal = self._authenticate(header)
         except DomainError as error:
             raise domain_fault(error) from None
-        with self._admitted_on_fault(ctx):
+        with self._nonce_recorded_on_fault(ctx):
             self.validate_body(ctx, message)
 
     def deserialize(self, ctx, message):
-        with self._admitted_on_fault(ctx):
+        with self._nonce_recorded_on_fault(ctx):
             super().deserialize(ctx, message)
 
     @contextmanager
-    def _admitted_on_fault(self, ctx):
-        """A request refused before its save still has its nonce written; a replay is told so
+    def _nonce_recorded_on_fault(self, ctx):
+        """A request refused before its save still has its nonce recorded; a replay is told so
         (as when the nonce is written first), not what else is wrong with it."""
         try:
             yield
         except Fault:
-            admission = ctx.udc.take_admission() if isinstance(ctx.udc, RequestState) else None
-            if admission is not None:
+            nonce = ctx.udc.take_nonce() if isinstance(ctx.udc, RequestState) else None
+            if nonce is not None:
                 try:
-                    self._admit_alone(admission)
+                    self._record_nonce_alone(nonce)
                 except DomainError as error:
                     raise domain_fault(error) from None
             raise
@@ -266,7 +267,7 @@ class PartnerSoap11(FastComplexXml, Soap11):
             faultcode.text = f"{self.soap_env}:{code}"
         faultstring = etree.Element("faultstring")
         faultstring.text = inst.faultstring
-        return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, [faultcode, faultstring])
+        return write_fault(self, ctx, cls, inst, parent, ns, [faultcode, faultstring])
 
 
 def _path_name(path: str | None) -> str:

@@ -11,6 +11,7 @@ from spyne import Boolean, ServiceBase, rpc
 from ...domain.fields import ENUM, PERSON_FIELDS, PROSPECT_FIELDS, UserType
 from ...domain.people import PersonChanges
 from ...service_layer import lead_sources, people, staff
+from ...service_layer.people import SaveRequest
 from ...service_layer.results import SaveOutcome, StaffView
 from . import types as t
 from .fastxml import new
@@ -50,17 +51,17 @@ def staff_element(view: StaffView) -> t.Staff:
 
 
 def _save(ctx, club_id, record, user_type, specs, test):
-    outcome = people.save_person(_deps(ctx).uow(), _principal(ctx), club_id, user_type,
-                                 person_changes(record, specs), test=bool(test))
-    return save_result(outcome)
+    """Reached only when the fast front (``single_saves``) is off or hands a request over; the
+    same use case either way."""
+    request = SaveRequest.single(_principal(ctx), club_id, user_type, person_changes(record, specs),
+                                 test=bool(test), nonce=ctx.udc.take_nonce())
+    return save_result(people.save_person(_deps(ctx).people, request))
 
 
 def _save_batch(ctx, club_id, records, user_type, specs, all_or_none, test):
-    outcomes = people.save_people(_deps(ctx).uow(), _principal(ctx), club_id, user_type,
-                                  [person_changes(r, specs) for r in records],
-                                  all_or_none=bool(all_or_none), test=bool(test),
-                                  admit=ctx.udc.take_admission())
-    return [save_result(o) for o in outcomes]
+    request = SaveRequest(_principal(ctx), club_id, user_type, tuple(person_changes(r, specs) for r in records),
+                          test=bool(test), all_or_none=bool(all_or_none), nonce=ctx.udc.take_nonce())
+    return [save_result(o) for o in people.save_people(_deps(ctx).people, request)]
 
 
 _TEST = t.optional(Boolean)
@@ -153,8 +154,9 @@ class SaveLeadSource(ServiceBase):
             LeadSource.ExternalId, test=bool(Test)))
 
 
-# Their token's nonce is written with the batch, in one transaction (``PartnerSoap11``).
-BATCH_SAVES = frozenset({"SaveProspects", "SaveMembers", "SaveExMembers"})
+# Their token's nonce is written with the save, in one commit (``PartnerSoap11``).
+SAVES = frozenset({"SaveProspect", "SaveMember", "SaveExMember", "SaveProspects", "SaveMembers",
+                   "SaveExMembers"})
 
 OPERATIONS: dict[str, type[ServiceBase]] = {cls.__name__: cls for cls in (
     SaveProspect, SaveMember, SaveExMember, GetStaffList, GetStaffByEmail, GetLeadSources,

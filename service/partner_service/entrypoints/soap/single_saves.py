@@ -1,23 +1,26 @@
-"""SaveProspect, SaveMember and SaveExMember answered beside spyne, for the hot path.
+"""SaveProspect, SaveMember and SaveExMember: the runtime path of a single save's request.
 
-A single save is the call a Connector makes most. Through spyne it cost about twice a
-canned reply's CPU before any database work (contexts, events, its serializer) and two
-transactions (the nonce's, then the save's). Here the same pieces do the same checks in
-the same order, without spyne's machinery around them:
+Purpose: a single save is the call a Connector makes most, so its request is read and answered
+here, beside spyne, without spyne's per-request machinery (contexts, events, its serializer),
+and saved by the one use case ``service_layer.people.save_person``. Spyne's operations for
+the same names (``services.py``) declare them in the WSDL and answer the requests handed over
+from here; when they run, they call the same use case.
 
+Contract: the same pieces do the same checks in the same order as spyne:
 1. ``parse_envelope`` and ``split_envelope`` (the protocol's own, hardened parser);
 2. ``HeaderAuthenticator.open``: the token checked without the writes of a good one;
 3. the protocol's schema validation and control-character check of the operation element,
    then its own reader (``PartnerSoap11.from_element``) for the values;
-4. the save with the nonce admitted inside its transaction: one commit per request (on
-   SQLite one for the requests that arrive together: ``SaveGroups``).
-
+4. ``save_person`` with the token's nonce recorded in the save's own commit.
 Anything that does not pass 1 or 3 here (a fault of any kind) is handed to spyne untouched,
 since nothing has been written yet: spyne then answers it exactly as it answers every other
-request. A token refused in 2 is answered here, its failure counted there: handed to spyne,
-a wrong text password would cost a second argon2 run. From 2 on the answer is ours: the same
+request. A token refused in 2 is answered here, its failure counted there: handed to spyne, a
+wrong text password would cost a second argon2 run. From 2 on the answer is ours: the same
 SaveResult, or the same fault, that spyne writes (``tests/e2e/test_single_saves.py`` sends
 both paths the same requests and compares the answers and what was stored).
+
+Trade-off: the SaveResult is written from a template rather than by spyne, so its shape is
+kept equal to spyne's by that test, not by construction.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from spyne.model.fault import Fault
 
 from ...domain.errors import DomainError
 from ...domain.fields import PERSON_FIELDS, PROSPECT_FIELDS, UserType
+from ...service_layer.people import PeopleStore, SaveRequest, save_person
 from ...service_layer.results import SaveOutcome
 from ..request_log import fault_code
 from .faults import domain_fault, fault_document, server_fault
@@ -66,10 +70,10 @@ def answer(operation: str, outcome: SaveOutcome) -> bytes:
 class SingleSaves:
     """``handle(body, charset, record)`` -> ``(status, body)``, or None: spyne answers it."""
 
-    def __init__(self, soap_app, open_token: Callable[[list], tuple], save: Callable[..., SaveOutcome]):
+    def __init__(self, soap_app, open_token: Callable[[list], tuple], store: PeopleStore):
         self.protocol: PartnerSoap11 = soap_app.in_protocol
-        self.open_token = open_token  # header -> (Principal, admit), or refused: ``HeaderAuthenticator.open``
-        self.save = save  # as people.save_person without the unit of work (app.single_saver)
+        self.open_token = open_token  # ``HeaderAuthenticator.open``: header -> (Principal, NonceRecord)
+        self.store = store  # the app's ``PeopleStore`` (``app.people_store``)
         methods = soap_app.interface.service_method_map
         self.operations = {f"{{{TNS}}}{name}": (name, methods[f"{{{TNS}}}{name}"][0].in_message, *parts)
                            for name, parts in _OPERATIONS.items() if f"{{{TNS}}}{name}" in methods}
@@ -84,7 +88,7 @@ class SingleSaves:
             return None
         name, in_message, record_name, user_type, specs = known
         try:
-            principal, admit = self.open_token(header)
+            principal, nonce = self.open_token(header)
         except DomainError as error:  # refused, its failure counted: spyne would check it again
             record.operation = name
             return self._fault(domain_fault(error), record, header)
@@ -99,9 +103,9 @@ class SingleSaves:
         record.client, record.credential = principal.client_id, principal.credential_id
         record.username = principal.username or None
         try:
-            outcome = self.save(principal, request.ClubId, user_type,
-                                person_changes(getattr(request, record_name), specs),
-                                test=bool(request.Test), admit=admit)
+            outcome = save_person(self.store, SaveRequest.single(
+                principal, request.ClubId, user_type, person_changes(getattr(request, record_name), specs),
+                test=bool(request.Test), nonce=nonce))
         except DomainError as error:
             return self._fault(domain_fault(error), record)
         except Exception as exc:

@@ -162,7 +162,7 @@ class HeaderAuthenticator:
     """The protocol's hook (header elements -> Principal) over ``service_layer.auth.Authenticator``.
 
     ``open`` is the same check without the writes of a token that opens: ``(principal,
-    admission)``, where the ``Admission`` does them (the nonce) with the caller's save. A token
+    nonce)``, where the ``NonceRecord`` does them (the nonce) with the caller's save. A token
     that does not open is refused there as by the hook (``SecurityRefused``, its failure
     counted), after one password check.
     """
@@ -179,7 +179,7 @@ class HeaderAuthenticator:
     def open(self, header: list) -> tuple[Principal, object]:
         token, now = parse_security(header), self.clock()
         credential = self.authenticator.check(self.uow_factory(), token, now)
-        return credential.principal(), self.authenticator.admission(credential, token, now)
+        return credential.principal(), self.authenticator.nonce_record(credential, token, now)
 
 
 __all__ = ["BASE64_BINARY", "PASSWORD_TYPES", "HeaderAuthenticator", "parse_security", "parse_utc"]

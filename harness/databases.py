@@ -1,13 +1,15 @@
-"""Test helpers shared by every layer: databases, a live server, fakes."""
+"""Databases and stand-ins shared by the tests, the benchmarks and the tools.
+
+Purpose: a fresh PostgreSQL database per use (``postgres_database``), the loopback Redis of
+the optional replay cache, and ``UsernameOnly``, the authentication stand-in of the test app
+factory (``harness.gunicorn_app``). Contract: nothing here is imported by the service.
+"""
 
 from __future__ import annotations
 
 import os
-import threading
 import uuid
 from contextlib import contextmanager
-from socketserver import ThreadingMixIn
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 import psycopg
 from partner_service.domain.errors import SecurityRefused
@@ -43,7 +45,7 @@ class UsernameOnly:
         self.principals = principals
 
     def open(self, header):
-        """As ``HeaderAuthenticator.open``: nothing to admit, None for a token it refuses."""
+        """As ``HeaderAuthenticator.open``: no nonce to record, None for a token it refuses."""
         try:
             return self(header), None
         except SecurityRefused:
@@ -59,27 +61,4 @@ class UsernameOnly:
         raise SecurityRefused("InvalidSecurity", "A wsse:Security header is required.")
 
 
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _ThreadingServer(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    # socketserver's default backlog is 5: 16 clients opening a connection per request overflow
-    # it, and the kernel then resets some connections (gunicorn, as deployed, listens with 2048).
-    request_queue_size = 128
-
-
-@contextmanager
-def serve_in_thread(app):
-    """Serve a WSGI app on a loopback port; yields the base URL."""
-    server = make_server("127.0.0.1", 0, app, server_class=_ThreadingServer, handler_class=_QuietHandler)
-    # A short poll interval: shutdown() waits up to one interval, and every e2e test shuts one down.
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        server.server_close()
+__all__ = ["PG_ADMIN_URL", "REDIS_URL", "WSSE", "UsernameOnly", "postgres_database"]

@@ -1,5 +1,5 @@
 """Real gunicorn for load and crash tests: the project's deploy/gunicorn.conf.py serving the
-test-only factory ``tests.e2e.gunicorn_app:create_test_app()`` (username-only authentication)."""
+test-only factory ``harness.gunicorn_app:create_test_app()`` (username-only authentication)."""
 
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ def gunicorn(database_url: str, principals: dict[str, int], data_dir: Path, max_
                PARTNER_MAX_BODY_BYTES=str(max_body_bytes), PARTNER_TEST_PRINCIPALS=json.dumps(principals),
                PYTHONPATH=str(ROOT))
     server = subprocess.Popen([str(GUNICORN), "-c", str(ROOT / "deploy" / "gunicorn.conf.py"),
-                               "tests.e2e.gunicorn_app:create_test_app()"],
+                               "harness.gunicorn_app:create_test_app()"],
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:

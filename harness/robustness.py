@@ -27,7 +27,7 @@ from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, ses
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .support import postgres_database
+from .databases import postgres_database
 
 TNS = "urn:connector-partner:v1"
 SOAP11_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
