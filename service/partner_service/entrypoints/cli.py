@@ -87,7 +87,7 @@ def staff_add(settings: Settings, client_id, email, first_name, last_name, club_
 @click.option("--workers", type=int, default=None, help="Worker processes (default from the core count).")
 @click.option("--threads", type=int, default=None, help="Threads per worker (default 4).")
 @click.option("--gunicorn-config", type=click.Path(dir_okay=False, exists=True), default=None,
-              envvar="PARTNER_GUNICORN_CONFIG", help="Instead of deploy/gunicorn.conf.py.")
+              envvar="PARTNER_GUNICORN_CONFIG", help="Instead of the packaged gunicorn.conf.py.")
 @click.pass_obj
 def serve(settings: Settings, bind, dev, insecure_http, workers, threads, gunicorn_config) -> None:
     """Run the service under gunicorn (TLS 1.2+ unless --insecure-http)."""
@@ -101,6 +101,14 @@ def serve(settings: Settings, bind, dev, insecure_http, workers, threads, gunico
     except ConfigError as error:
         raise _configuration_error(error) from None
     run(settings, dev=dev, config_file=Path(gunicorn_config) if gunicorn_config else None)
+
+
+@main.command("gunicorn-config")
+def gunicorn_config() -> None:
+    """Print the path of the packaged gunicorn settings (for running gunicorn yourself)."""
+    from .server import GUNICORN_CONFIG
+
+    click.echo(str(GUNICORN_CONFIG))
 
 
 # Credentials and turn-up live in their own module (kept small); registered here.

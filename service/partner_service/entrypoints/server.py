@@ -1,4 +1,4 @@
-"""``partner-service serve``: the service under gunicorn, configured by deploy/gunicorn.conf.py.
+"""``partner-service serve``: the service under gunicorn, configured by the packaged gunicorn.conf.py.
 
 The master checks the settings and the database, then forks; each worker builds its own
 app, engine and connection pool (``preload_app`` stays off), so no connection crosses a
@@ -21,7 +21,8 @@ from ..config import Settings
 from .cli_support import ready_database
 from .dev_tls import DevCertificate, ensure_dev_certificate
 
-GUNICORN_CONFIG = Path(__file__).resolve().parents[3] / "deploy" / "gunicorn.conf.py"
+# Package data beside this module (deploy/gunicorn.conf.py runs it for plain gunicorn).
+GUNICORN_CONFIG = Path(__file__).resolve().with_name("gunicorn.conf.py")
 
 # Set once by ``run`` in the gunicorn master, before the config file is read; workers
 # inherit it through the fork. Plain ``gunicorn -c deploy/gunicorn.conf.py`` leaves it None.
@@ -119,7 +120,8 @@ def run(settings: Settings, dev: bool = False, config_file: Path | None = None) 
         raise click.ClickException("cannot serve:\n  " + "\n  ".join(problems))
     config_file = config_file or GUNICORN_CONFIG
     if not config_file.exists():
-        raise click.ClickException(f"gunicorn config {config_file} not found (set PARTNER_GUNICORN_CONFIG).")
+        raise click.ClickException(f"gunicorn config {config_file} not found (reinstall the package, or set "
+                                   "PARTNER_GUNICORN_CONFIG).")
     check_database(settings)
     if certificate is not None:
         _print_dev_help(settings, certificate)
