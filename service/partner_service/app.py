@@ -36,17 +36,27 @@ def prepare_database(engine: Engine) -> None:
         raise RuntimeError("The database schema is not current: run `partner-service db upgrade`.")
 
 
-def readiness(engine: Engine, nonces: NonceStore | None) -> Callable[[], str | None]:
-    """``/readyz``: the name of what cannot be reached (database, replay cache), or None."""
-    def unreachable() -> str | None:
+def dependencies(engine: Engine, nonces: NonceStore | None) -> dict[str, Callable[[], bool]]:
+    """What serving needs besides this process, each with a check that it answers now: the
+    database, and the replay cache when it is Redis (``/readyz`` and ``partner_dependency_up``)."""
+    def database() -> bool:
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception:
-            return "database"
-        if nonces is not None and not nonces.ping():
-            return "replay cache"
-        return None
+            return False
+        return True
+
+    checks = {"database": database}
+    if nonces is not None:
+        checks["replay_cache"] = nonces.ping
+    return checks
+
+
+def readiness(checks: dict[str, Callable[[], bool]]) -> Callable[[], str | None]:
+    """``/readyz``: the name of the first dependency that cannot be reached, or None."""
+    def unreachable() -> str | None:
+        return next((name.replace("_", " ") for name, answers in checks.items() if not answers()), None)
     return unreachable
 
 
@@ -67,7 +77,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     engine = engine or make_engine(settings.resolved_database_url())
     prepare_database(engine)
     sessions = session_factory(engine)
+    metrics = Metrics() if settings.metrics else None
     nonces = replay_cache(settings) if authenticate is None else None
+    if nonces is not None and metrics is not None:
+        nonces = metrics.counted_replay_cache(nonces)
     readers = session_factory(engine, read_only=True)
 
     def reader() -> SqlAlchemyUnitOfWork:
@@ -90,7 +103,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
     single_saves = SingleSaves(soap_app, opener, single_saver(engine, deps.uow)) if opener is not None else None
-    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
-                      settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves)
+    checks = dependencies(engine, nonces)
+    if metrics is not None:
+        metrics.watch_dependencies(checks)
+    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(checks), settings.max_body_bytes, metrics,
+                      single_saves)
     app.engine = engine
     return app

@@ -12,8 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from ..domain.errors import Unavailable
 from .request_log import RequestRecord
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -83,6 +86,17 @@ class Metrics:
         self.auth_failures = Counter(
             "partner_auth_failures", "Calls refused by WS-Security, by fault code.",
             ["code"], registry=target)
+        self.replay_cache_errors = Counter(
+            "partner_replay_cache_errors", "Nonces that the Redis replay cache could not check (each call "
+            "refused with Server.Unavailable).", registry=target)
+
+    def counted_replay_cache(self, nonces):
+        """The Redis replay cache, its failures counted (``partner_replay_cache_errors_total``)."""
+        return _CountedReplayCache(nonces, self.replay_cache_errors)
+
+    def watch_dependencies(self, checks: dict[str, Callable[[], bool]]) -> None:
+        """``partner_dependency_up{dependency}`` and ``partner_ready``, checked at each scrape."""
+        self.registry.register(DependencyCollector(checks))
 
     def observe(self, record: RequestRecord) -> None:
         self.http_requests.labels(record.route, str(record.status)).inc()
@@ -100,3 +114,42 @@ class Metrics:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
         return generate_latest(self.registry), CONTENT_TYPE_LATEST
+
+
+class _CountedReplayCache:
+    """A ``NonceStore`` whose ``Unavailable`` answers are counted; the rest is the store's own."""
+
+    def __init__(self, nonces, errors):
+        self.nonces = nonces
+        self.errors = errors
+
+    def remember(self, key: str, until: datetime, now: datetime) -> bool:
+        try:
+            return self.nonces.remember(key, until, now)
+        except Unavailable:
+            self.errors.inc()
+            raise
+
+    def ping(self) -> bool:
+        return self.nonces.ping()
+
+
+class DependencyCollector:
+    """Gauges computed when scraped, by the same checks as ``/readyz``: 1 when the dependency
+    answers. A scrape costs one ``SELECT 1`` (and a Redis PING when configured); a dependency
+    that hangs holds the scrape for its connect timeout (5 s database, 2 s Redis)."""
+
+    def __init__(self, checks: dict[str, Callable[[], bool]]):
+        self.checks = checks
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        states = {name: check() for name, check in self.checks.items()}
+        up = GaugeMetricFamily("partner_dependency_up", "Whether a dependency answers (1) or not (0), "
+                               "by dependency (database, replay_cache).", labels=["dependency"])
+        for name, answers in states.items():
+            up.add_metric([name], 1.0 if answers else 0.0)
+        yield up
+        yield GaugeMetricFamily("partner_ready", "Whether /readyz answers 200: every dependency answers.",
+                                value=1.0 if all(states.values()) else 0.0)
