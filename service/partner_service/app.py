@@ -19,6 +19,7 @@ from .adapters.writer_rows import transaction_rows
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
+from .entrypoints.proxies import TrustedProxies
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
@@ -27,6 +28,7 @@ from .security import NonceStore, replay_cache, ws_security
 from .service_layer.results import SaveOutcome
 from .service_layer.save_groups import SaveGroups
 from .service_layer.statement_saves import StatementSaves
+from .service_layer.throttle import FailureThrottle, ThrottlePolicy
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -90,7 +92,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
     single_saves = SingleSaves(soap_app, opener, single_saver(engine, deps.uow)) if opener is not None else None
+    throttle = FailureThrottle(ThrottlePolicy(settings.auth_lockout_threshold, settings.auth_lockout_seconds,
+                                              settings.auth_lockout_max_seconds))
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
-                      settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves)
+                      settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves,
+                      TrustedProxies(settings.trusted_proxies), throttle)
     app.engine = engine
     return app

@@ -10,4 +10,5 @@ fi
 if ! command -v wsimport >/dev/null || ! command -v javac >/dev/null; then
   apt-get update -q && apt-get install -y -q jaxws default-jdk-headless
 fi
+tests/interop/install-front.sh
 npm ci --prefix tests/interop/node --no-audit --no-fund --loglevel=error

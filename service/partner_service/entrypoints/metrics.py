@@ -5,6 +5,12 @@ prometheus-client's multiprocess mode keeps each worker's values in files under
 the scrape reports the whole server. The directory must be set before any worker imports
 prometheus_client; deploy/gunicorn.conf.py does that in the master (``prepare_directory``).
 Without it (tests, a single process) the counts are this process's own.
+
+``/metrics`` is served by the gunicorn master on an address of its own (``metrics_bind``,
+default ``127.0.0.1:9464``, plain HTTP), never on the public listener: call, fault and
+login-failure counts are for the operator's Prometheus, not for callers. A master that cannot
+listen there logs an error and serves the SOAP port all the same (the metrics are not worth
+an outage; the scrape target shows as down).
 """
 
 from __future__ import annotations
@@ -56,8 +62,26 @@ def worker_exited(pid: int) -> None:
         multiprocess.mark_process_dead(pid)
 
 
+def serve_exposition(bind: str, log):
+    """In the gunicorn master: every worker's counts at ``http://<bind>/metrics``; the server,
+    or None when the address cannot be had (logged)."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    host, _, port = bind.rpartition(":")
+    try:
+        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+    except OSError as error:
+        log.error("metrics: cannot listen on %s (%s); /metrics is not served (set metrics_bind)",
+                  bind, error.strerror)
+        return None
+    log.info("metrics: http://%s/metrics", bind)
+    return server
+
+
 class Metrics:
-    """The service's metrics, and their exposition for ``GET /metrics``."""
+    """The service's metrics, counted per request (``observe``)."""
 
     def __init__(self):
         from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
@@ -95,8 +119,3 @@ class Metrics:
             self.faults.labels(operation, record.fault).inc()
             if record.fault.startswith("wsse:"):
                 self.auth_failures.labels(record.fault).inc()
-
-    def exposition(self) -> tuple[bytes, str]:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
