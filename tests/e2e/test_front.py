@@ -165,7 +165,7 @@ def test_good_saves_keep_answering_within_a_second_while_16_slow_clients_hold_co
              for c, limit in zip(clients, [6.5, 11.5, 6.5, 1.0] * 4 + [1.0], strict=True)}
     assert ended == {("slow headers", 408, True), ("slow body", 408, True),
                      ("5 bytes of a ClientHello", None, True), ("huge chunk size", 400, True),
-                     ("chunk over the body limit", 413, True)}
+                     ("chunk over the body limit", 413, True)}, [(c.name, c.status, c.answered_after) for c in clients]
     # HAProxy 2.6 answers a stalled header (408) or unparsable framing (400) from its HTTP/1
     # parser, before any rule runs, with its fixed built-in page: never the request's words.
     # Every answer of a rule (the body's 408, the 413) is the configured SOAP fault.
@@ -247,5 +247,56 @@ def test_the_fronts_own_refusals_are_soap_faults_without_a_body_invited(deployme
 
 def test_metrics_are_not_on_the_public_port_but_on_their_own_loopback_address(deployment):
     assert deployment.front.get("/metrics").status_code == 404
+    assert requests.get(f"http://{deployment.backend.address}/metrics", timeout=10).status_code == 404
     scraped = requests.get(f"http://{deployment.backend.metrics_address}/metrics", timeout=10)
     assert scraped.status_code == 200 and "partner_soap_calls_total" in scraped.text
+
+
+# --- what gunicorn answers itself (its port, as the front reaches it) ------------------------
+
+
+def _raw(address: str, request: bytes, close_sending: bool = False) -> bytes:
+    host, port = address.split(":")
+    with socket.create_connection((host, int(port)), timeout=15) as sock:
+        sock.sendall(request)
+        if close_sending:
+            sock.shutdown(socket.SHUT_WR)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    return answer
+
+
+def test_gunicorn_answers_413_to_a_huge_expect_100_continue_without_inviting_the_body(deployment):
+    answer = _raw(deployment.backend.address,
+                  b"POST /soap HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml\r\n"
+                  b"Content-Length: 10000000000\r\nExpect: 100-continue\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 413 ") and b"100 Continue" not in answer
+    assert b"soap11env:Fault" in answer  # and the connection was closed: the read above ended
+
+
+@pytest.mark.parametrize(("request_bytes", "status"), [
+    (b"GET /soap?<script>HOSTILE7f3a</script> HTTP/1.1 HOSTILE7f3a\r\nHost: x\r\n\r\n", 400),
+    (b"HOSTILE7f3a\r\n\r\n", 400),
+    (b"GET /" + b"x" * 5000 + b"HOSTILE7f3a HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+    (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"".join(b"X-%d: HOSTILE7f3a\r\n" % n for n in range(60)) + b"\r\n",
+     431),
+], ids=["request line", "garbage", "long line", "many headers"])
+def test_gunicorns_own_error_answers_are_soap_faults_that_quote_nothing(deployment, request_bytes, status):
+    answer = _raw(deployment.backend.address, request_bytes)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 %d " % status) and b"text/xml" in head
+    fault = etree.fromstring(body).find(f".//{{{SOAP}}}Fault")
+    assert fault.findtext("faultcode") == "soap11env:Client" and len(fault.findtext("faultstring")) > 20
+    assert b"HOSTILE7f3a" not in answer and b"<html" not in answer.lower()
+
+
+def test_a_body_cut_short_through_gunicorn_is_refused_and_not_saved(deployment):
+    backend = deployment.backend
+    body = deployment.save_body()
+    head = (f"POST /soap HTTP/1.1\r\nHost: x\r\nContent-Type: text/xml; charset=utf-8\r\n"
+            f"X-Request-ID: cut-short\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+    answer = _raw(backend.address, head + body[:-30], close_sending=True)
+    assert answer.startswith(b"HTTP/1.1 400 ") and b"ended before its declared length" in answer
+    line = next(line for line in backend.requests() if line["request_id"] == "cut-short")
+    assert (line["status"], line.get("operation")) == (400, None)  # never reached an operation

@@ -7,7 +7,7 @@ how to call it. ``serve`` refuses to start on TLS files that cannot serve (unrea
 certificate, a key of another certificate) instead of failing every handshake later.
 
 ``SoapFaultWorker`` is gunicorn's gthread worker with two changes, the only module that
-touches gunicorn's internals (``tests/e2e/test_hostile_network.py`` guards them):
+touches gunicorn's internals (``tests/e2e/test_front.py`` guards them):
 - the answers gunicorn writes itself (a malformed request line, headers over the limits, a bad
   chunk) are SOAP faults of the same status, never an HTML page quoting the request;
 - a request that says ``Expect: 100-continue`` with a Content-Length over ``max_body_bytes``
