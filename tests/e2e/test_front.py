@@ -165,7 +165,8 @@ def test_good_saves_keep_answering_within_a_second_while_16_slow_clients_hold_co
              for c, limit in zip(clients, [6.5, 11.5, 6.5, 1.0] * 4 + [1.0], strict=True)}
     assert ended == {("slow headers", 408, True), ("slow body", 408, True),
                      ("5 bytes of a ClientHello", None, True), ("huge chunk size", 400, True),
-                     ("chunk over the body limit", 413, True)}, [(c.name, c.status, c.answered_after) for c in clients]
+                     ("chunk over the body limit", 413, True)}, [
+        (c.name, c.status, c.answered_after) for c in clients]
     # HAProxy 2.6 answers a stalled header (408) or unparsable framing (400) from its HTTP/1
     # parser, before any rule runs, with its fixed built-in page: never the request's words.
     # Every answer of a rule (the body's 408, the 413) is the configured SOAP fault.
