@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from spyne.server.wsgi import WsgiApplication
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from .adapters import migrate
 from .adapters.db import make_engine
@@ -19,6 +21,7 @@ from .adapters.writer_rows import transaction_rows
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
+from .entrypoints.proxies import TrustedProxies
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
@@ -27,6 +30,7 @@ from .security import NonceStore, replay_cache, ws_security
 from .service_layer.results import SaveOutcome
 from .service_layer.save_groups import SaveGroups
 from .service_layer.statement_saves import StatementSaves
+from .service_layer.throttle import FailureThrottle, ThrottlePolicy
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -51,6 +55,16 @@ def dependencies(engine: Engine, nonces: NonceStore | None) -> dict[str, Callabl
     if nonces is not None:
         checks["replay_cache"] = nonces.ping
     return checks
+
+
+def unpooled_dependencies(settings: Settings) -> dict[str, Callable[[], bool]]:
+    """``dependencies`` for a process that serves no calls (the gunicorn master's ``/metrics``):
+    each check opens a connection and closes it (no pool), so none is open when the master
+    forks a worker, and the master keeps none that a database restart would leave broken."""
+    url = settings.resolved_database_url()
+    postgres = make_url(url).get_backend_name() == "postgresql"
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5} if postgres else {})
+    return dependencies(engine, replay_cache(settings))
 
 
 def readiness(checks: dict[str, Callable[[], bool]]) -> Callable[[], str | None]:
@@ -103,10 +117,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
     single_saves = SingleSaves(soap_app, opener, single_saver(engine, deps.uow)) if opener is not None else None
-    checks = dependencies(engine, nonces)
-    if metrics is not None:
-        metrics.watch_dependencies(checks)
-    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(checks), settings.max_body_bytes, metrics,
-                      single_saves)
+    throttle = FailureThrottle(ThrottlePolicy(settings.auth_lockout_threshold, settings.auth_lockout_seconds,
+                                              settings.auth_lockout_max_seconds))
+    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(dependencies(engine, nonces)),
+                      settings.max_body_bytes, metrics, single_saves, TrustedProxies(settings.trusted_proxies),
+                      throttle)
     app.engine = engine
     return app

@@ -9,6 +9,7 @@ Used by the package, monitoring, backup and load-balancer tests; the same ``serv
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -66,16 +67,21 @@ class ServiceProcess:
     base: str
     verify: str | bool
     log_file: Path
+    metrics_url: str
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(self.base + path, verify=self.verify, timeout=10, **kwargs)
 
-    def metric_families(self) -> dict[str, dict[str, float]]:
-        """``/metrics`` as {family name: {sample name and labels: value}}."""
-        families = {}
-        for family in text_string_to_metric_families(self.get("/metrics").text):
-            families[family.name] = {f"{s.name}{sorted(s.labels.items())}": s.value for s in family.samples}
-        return families
+    def metrics(self) -> str:
+        """The exposition text of ``/metrics`` (the master's own listener, ``metrics_bind``)."""
+        response = requests.get(self.metrics_url, timeout=10)
+        response.raise_for_status()
+        return response.text
+
+    def samples(self) -> dict[str, float]:
+        """``/metrics`` as {sample name and its labels, as ``name{"label": "value"}``: value}."""
+        return {s.name + (json.dumps(s.labels, sort_keys=True) if s.labels else ""): s.value
+                for family in text_string_to_metric_families(self.metrics()) for s in family.samples}
 
     def client(self, username: str, password: str, digest: bool = True) -> zeep.Client:
         session = requests.Session()
@@ -110,7 +116,9 @@ def serve(environment: dict[str, str], log_file: Path, *, command: Path = PROJEC
           args: tuple[str, ...] = ()) -> ServiceProcess:
     """Start ``command serve`` on 127.0.0.1 (TLS when ``tls``, else plain HTTP); wait for /healthz."""
     port = port or free_port()
-    environment = dict(environment, PARTNER_BIND=f"127.0.0.1:{port}")
+    metrics_port = free_port()
+    environment = dict(environment, PARTNER_BIND=f"127.0.0.1:{port}",
+                       PARTNER_METRICS_BIND=f"127.0.0.1:{metrics_port}")
     if tls is not None:
         environment.update(PARTNER_TLS_CERT_FILE=tls.cert, PARTNER_TLS_KEY_FILE=tls.key)
     else:
@@ -119,7 +127,8 @@ def serve(environment: dict[str, str], log_file: Path, *, command: Path = PROJEC
         process = subprocess.Popen([str(command), "serve", *args], env=environment, cwd=cwd, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
     scheme = "https" if tls is not None else "http"
-    server = ServiceProcess(process, f"{scheme}://127.0.0.1:{port}", tls.ca if tls else False, log_file)
+    server = ServiceProcess(process, f"{scheme}://127.0.0.1:{port}", tls.ca if tls else False, log_file,
+                            f"http://127.0.0.1:{metrics_port}/metrics")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

@@ -16,16 +16,13 @@ from pathlib import Path
 import pytest
 import zeep
 from partner_service.adapters import migrate
-from partner_service.adapters.db import make_engine
+from partner_service.adapters.db import default_sqlite_url, make_engine
 from partner_service.adapters.secrets import SecretKeeper
-from partner_service.app import create_app
-from partner_service.config import Settings
 from partner_service.service_layer import credentials, tenants
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
-from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
-from ..support import REDIS_URL, serve_in_thread
+from ..support import REDIS_URL
 from .service_process import PROJECT_COMMAND, clean_environment, make_tls_files, serve
 from .wsse_support import GET_LEAD_SOURCES, envelope, fresh_key, post, security_xml, token_xml
 
@@ -109,7 +106,8 @@ def live_metrics(tmp_path_factory):
             "FirstName": "Metra", "LastName": "Watched"}).Action == "Inserted"
         with pytest.raises(zeep.exceptions.Fault):
             server.client(sheet["username"], "not-the-password").service.GetLeadSources()
-        text = server.get("/metrics").text
+        text = server.metrics()
+        assert server.get("/metrics").status_code == 404  # never on the public port
     finally:
         server.stop()
     families = text_string_to_metric_families(text)
@@ -133,26 +131,27 @@ def test_every_dashboard_and_alert_query_names_a_metric_the_service_exports(live
 
 
 def test_a_redis_that_is_gone_is_counted_and_turns_readiness_and_its_gauge_down(tmp_path):
-    engine = make_engine(f"sqlite:///{tmp_path / 'partner.sqlite3'}")
-    migrate.upgrade(engine)
     key = fresh_key()
+    engine = make_engine(default_sqlite_url(tmp_path / "data"))
+    migrate.upgrade(engine)
     sessions = session_factory(engine)
     client = tenants.create_client(SqlAlchemyUnitOfWork(sessions), "Cacheless Gyms", 1)
     issued = credentials.add_credential(SqlAlchemyUnitOfWork(sessions), SecretKeeper(key.encode()), client.id)
+    engine.dispose()
     with socket.socket() as closed:  # bound, not listening: connections are refused
         closed.bind(("127.0.0.1", 0))
-        settings = Settings(data_dir=tmp_path, secret_key=key, auth_hash_memory_kib=1024,
-                            replay_cache_url=f"redis://127.0.0.1:{closed.getsockname()[1]}/0")
-        app = create_app(settings, engine=engine)
-        with serve_in_thread(app) as url:
+        environment = clean_environment(PARTNER_DATA_DIR=str(tmp_path / "data"), PARTNER_SECRET_KEY=key,
+                                        PARTNER_WORKERS="1", PARTNER_THREADS="2",
+                                        PARTNER_REPLAY_CACHE_URL=f"redis://127.0.0.1:{closed.getsockname()[1]}/0")
+        server = serve(environment, tmp_path / "serve.log")
+        try:
             token = security_xml(token_xml(issued.credential.username, issued.password, digest=True))
-            answers = [post(url, envelope(GET_LEAD_SOURCES, token)).fault_code for _ in range(2)]
-    engine.dispose()
+            answers = [post(server.base, envelope(GET_LEAD_SOURCES, token)).fault_code for _ in range(2)]
+            samples = server.samples()
+        finally:
+            server.stop()
     assert answers == ["Server.Unavailable"] * 2
-    samples = {s.name + json.dumps(s.labels, sort_keys=True): s.value
-               for family in text_string_to_metric_families(generate_latest(app.metrics.registry).decode())
-               for s in family.samples}
-    assert samples["partner_replay_cache_errors_total{}"] == 2.0
+    assert samples["partner_replay_cache_errors_total"] == 2.0
     assert samples['partner_dependency_up{"dependency": "replay_cache"}'] == 0.0
     assert samples['partner_dependency_up{"dependency": "database"}'] == 1.0
-    assert samples["partner_ready{}"] == 0.0
+    assert samples["partner_ready"] == 0.0

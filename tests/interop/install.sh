@@ -10,5 +10,6 @@ fi
 if ! command -v wsimport >/dev/null || ! command -v javac >/dev/null; then
   apt-get update -q && apt-get install -y -q jaxws default-jdk-headless
 fi
+tests/interop/install-front.sh
 tests/interop/install-deploy.sh
 npm ci --prefix tests/interop/node --no-audit --no-fund --loglevel=error

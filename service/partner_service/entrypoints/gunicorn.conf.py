@@ -20,8 +20,10 @@ settings = active_settings()
 bind = [settings.bind]
 proc_name = "partner-service"
 # Threads wait on the database; processes use the cores. Each worker builds its own
-# app, engine and connection pool after the fork: never preload.
-worker_class = "gthread"
+# app, engine and connection pool after the fork: never preload. gunicorn's gthread worker,
+# whose own error answers (a malformed request line, headers over the limits) are SOAP faults
+# instead of HTML pages quoting the request, and which invites no body over max_body_bytes.
+worker_class = "partner_service.entrypoints.server.SoapFaultWorker"
 workers = settings.workers
 threads = settings.threads
 preload_app = False
@@ -37,6 +39,10 @@ keepalive = settings.keepalive
 limit_request_line = settings.limit_request_line
 limit_request_fields = settings.limit_request_fields
 limit_request_field_size = settings.limit_request_field_size
+# The scheme and caller come from PARTNER_TRUSTED_PROXIES only (entrypoints/proxies.py):
+# gunicorn itself believes no X-Forwarded-* header.
+secure_scheme_headers = {}
+forwarded_allow_ips = ""
 # One structured line per request comes from the app (request_log); no access log.
 accesslog = None
 logconfig_dict = logging_config(settings.log_format, settings.log_level)
@@ -60,6 +66,12 @@ def on_starting(server):
 
 
 def when_ready(server):
+    for warning in settings.serving_warnings():
+        server.log.warning("partner-service: %s", warning)
+    if settings.metrics and settings.metrics_bind:
+        from partner_service.app import unpooled_dependencies
+
+        metrics.serve_exposition(settings.metrics_bind, server.log, unpooled_dependencies(settings))
     server.log.info("partner-service serving %s", settings.summary())
 
 

@@ -5,6 +5,12 @@ prometheus-client's multiprocess mode keeps each worker's values in files under
 the scrape reports the whole server. The directory must be set before any worker imports
 prometheus_client; deploy/gunicorn.conf.py does that in the master (``prepare_directory``).
 Without it (tests, a single process) the counts are this process's own.
+
+``/metrics`` is served by the gunicorn master on an address of its own (``metrics_bind``,
+default ``127.0.0.1:9464``, plain HTTP), never on the public listener: call, fault and
+login-failure counts are for the operator's Prometheus, not for callers. A master that cannot
+listen there logs an error and serves the SOAP port all the same (the metrics are not worth
+an outage; the scrape target shows as down).
 """
 
 from __future__ import annotations
@@ -59,8 +65,29 @@ def worker_exited(pid: int) -> None:
         multiprocess.mark_process_dead(pid)
 
 
+def serve_exposition(bind: str, log, dependencies: dict[str, Callable[[], bool]] | None = None):
+    """In the gunicorn master: every worker's counts at ``http://<bind>/metrics``, and the
+    ``dependencies``' gauges checked at each scrape (``DependencyCollector``); the server, or
+    None when the address cannot be had (logged)."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    if dependencies:
+        registry.register(DependencyCollector(dependencies))
+    host, _, port = bind.rpartition(":")
+    try:
+        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+    except OSError as error:
+        log.error("metrics: cannot listen on %s (%s); /metrics is not served (set metrics_bind)",
+                  bind, error.strerror)
+        return None
+    log.info("metrics: http://%s/metrics", bind)
+    return server
+
+
 class Metrics:
-    """The service's metrics, and their exposition for ``GET /metrics``."""
+    """The service's metrics, counted per request (``observe``)."""
 
     def __init__(self):
         from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
@@ -94,10 +121,6 @@ class Metrics:
         """The Redis replay cache, its failures counted (``partner_replay_cache_errors_total``)."""
         return _CountedReplayCache(nonces, self.replay_cache_errors)
 
-    def watch_dependencies(self, checks: dict[str, Callable[[], bool]]) -> None:
-        """``partner_dependency_up{dependency}`` and ``partner_ready``, checked at each scrape."""
-        self.registry.register(DependencyCollector(checks))
-
     def observe(self, record: RequestRecord) -> None:
         self.http_requests.labels(record.route, str(record.status)).inc()
         if record.route != "soap" or record.method != "POST":
@@ -109,11 +132,6 @@ class Metrics:
             self.faults.labels(operation, record.fault).inc()
             if record.fault.startswith("wsse:"):
                 self.auth_failures.labels(record.fault).inc()
-
-    def exposition(self) -> tuple[bytes, str]:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
 
 
 class _CountedReplayCache:
