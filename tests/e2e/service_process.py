@@ -15,19 +15,51 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import requests
 import trustme
 import zeep
+from partner_service.adapters import migrate
+from partner_service.adapters.db import make_engine
+from partner_service.adapters.secrets import SecretKeeper
+from partner_service.service_layer import credentials, tenants
+from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 from prometheus_client.parser import text_string_to_metric_families
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
 PROJECT_COMMAND = Path(sys.executable).with_name("partner-service")
 _OWN_VARIABLES = ("PARTNER_", "PROMETHEUS_", "GUNICORN_", "VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")
+
+
+def turn_up(url: str, key: str) -> dict:
+    """Migrate the database at ``url`` and add a client, its club and a credential sealed with
+    ``key``: the turn-up sheet's values (username, password, club_ids)."""
+    engine = make_engine(url)
+    try:
+        migrate.upgrade(engine)
+        sessions = session_factory(engine)
+        client = tenants.create_client(SqlAlchemyUnitOfWork(sessions), "Turned-up Gyms", 1)
+        keeper = SecretKeeper(key.encode())
+        issued = credentials.add_credential(SqlAlchemyUnitOfWork(sessions), keeper, client.id)
+    finally:
+        engine.dispose()
+    return {"username": issued.credential.username, "password": issued.password, "club_ids": client.club_ids}
+
+
+def zeep_client(base: str, verify: str | bool, username: str, password: str) -> zeep.Client:
+    """A zeep client of ``base``/soap?wsdl with a PasswordDigest UsernameToken."""
+    session = requests.Session()
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE would replace our CA file
+    session.verify = verify
+    transport = Transport(session=session, timeout=10, operation_timeout=10)
+    return zeep.Client(f"{base}/soap?wsdl", transport=transport,
+                       wsse=UsernameToken(username, password, use_digest=True))
 
 
 def free_port() -> int:
@@ -83,13 +115,8 @@ class ServiceProcess:
         return {s.name + (json.dumps(s.labels, sort_keys=True) if s.labels else ""): s.value
                 for family in text_string_to_metric_families(self.metrics()) for s in family.samples}
 
-    def client(self, username: str, password: str, digest: bool = True) -> zeep.Client:
-        session = requests.Session()
-        session.trust_env = False  # else REQUESTS_CA_BUNDLE would replace our CA file
-        session.verify = self.verify
-        transport = Transport(session=session, timeout=10, operation_timeout=10)
-        return zeep.Client(f"{self.base}/soap?wsdl", transport=transport,
-                           wsse=UsernameToken(username, password, use_digest=digest))
+    def client(self, username: str, password: str) -> zeep.Client:
+        return zeep_client(self.base, self.verify, username, password)
 
     def log(self) -> str:
         return self.log_file.read_text(errors="replace")
@@ -140,3 +167,54 @@ def serve(environment: dict[str, str], log_file: Path, *, command: Path = PROJEC
             time.sleep(0.1)
     server.kill()
     raise AssertionError(f"serve did not answer /healthz:\n{server.log()[-4000:]}")
+
+
+@dataclass(frozen=True)
+class Ack:
+    """A save the service acknowledged: what was sent, the Id it answered, and when (monotonic)."""
+    fields: dict
+    id: str
+    at: float
+
+
+class Pushers:
+    """Threads saving new prospects one at a time through ``server``, as the Connector does: a
+    save that fails (a fault, a dropped connection) is sent again, the same, until it is
+    acknowledged (at most ``attempts`` times). Keeps each acknowledged save, and each failure."""
+
+    def __init__(self, connect: Callable[[], zeep.Client], club_id: int, prefix: str, threads: int = 3,
+                 attempts: int = 20):
+        self.acks: list[Ack] = []
+        self.failures: list[str] = []
+        self.stop = threading.Event()
+        self.attempts = attempts
+        self.threads = [threading.Thread(target=self._push, args=(connect, club_id, f"{prefix}-{n}"))
+                        for n in range(threads)]
+
+    def _push(self, connect: Callable[[], zeep.Client], club_id: int, name: str) -> None:
+        client = connect()
+        for n in range(100_000):
+            if self.stop.is_set():
+                return
+            fields = {"ExternalId": f"{name}-{n}", "FirstName": name, "LastName": f"Save{n}"}
+            for _ in range(self.attempts):
+                try:
+                    result = client.service.SaveProspect(ClubId=club_id, Prospect=fields)
+                except Exception as error:  # noqa: BLE001 - counted; the test decides what is allowed
+                    self.failures.append(f"{fields['ExternalId']}: {error!r}"[:300])
+                    time.sleep(0.1)
+                    continue
+                self.acks.append(Ack(fields, result.Id, time.monotonic()))
+                break
+            else:
+                return
+
+    def __enter__(self) -> Pushers:
+        for thread in self.threads:
+            thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop.set()
+        for thread in self.threads:
+            thread.join(timeout=60)

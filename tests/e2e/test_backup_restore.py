@@ -13,35 +13,21 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
 import pytest
-from partner_service.adapters import migrate
-from partner_service.adapters.db import default_sqlite_url, make_engine
-from partner_service.adapters.secrets import SecretKeeper
-from partner_service.service_layer import credentials, tenants
-from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
+from partner_service.adapters.db import default_sqlite_url
 from sqlalchemy.engine import make_url
 
 from ..support import PG_ADMIN_URL, postgres_database
-from .service_process import PROJECT_COMMAND, ServiceProcess, clean_environment, serve
+from .service_process import PROJECT_COMMAND, Pushers, clean_environment, serve, turn_up
 from .wsse_support import fresh_key
 
-PUSHERS = 3
 BATCH = 200
-
-
-@dataclass(frozen=True)
-class Ack:
-    fields: dict
-    id: str
-    at: float
 
 
 def _run(*command: str, env: dict) -> str:
@@ -53,54 +39,6 @@ def _run(*command: str, env: dict) -> str:
 def _libpq(url: str) -> str:
     """A SQLAlchemy URL as libpq (pg_dump, pg_restore) takes it."""
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def _turn_up(url: str, key: str) -> dict:
-    """A migrated database with a client, its club and a credential: the turn-up sheet's values."""
-    engine = make_engine(url)
-    try:
-        migrate.upgrade(engine)
-        sessions = session_factory(engine)
-        client = tenants.create_client(SqlAlchemyUnitOfWork(sessions), "Drill Gyms", 1)
-        keeper = SecretKeeper(key.encode())
-        issued = credentials.add_credential(SqlAlchemyUnitOfWork(sessions), keeper, client.id)
-    finally:
-        engine.dispose()
-    return {"username": issued.credential.username, "password": issued.password, "club_ids": client.club_ids}
-
-
-class Pushers:
-    """Threads saving new prospects one at a time, keeping each acknowledged save and when."""
-
-    def __init__(self, server: ServiceProcess, sheet: dict):
-        self.acks: list[Ack] = []
-        self.errors: list[str] = []
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._push, args=(server, sheet, n)) for n in range(PUSHERS)]
-
-    def _push(self, server: ServiceProcess, sheet: dict, worker: int) -> None:
-        client = server.client(sheet["username"], sheet["password"])
-        for n in range(100_000):
-            if self.stop.is_set():
-                return
-            fields = {"ExternalId": f"DRILL-{worker}-{n}", "FirstName": f"Pusher{worker}",
-                      "LastName": f"Save{n}"}
-            try:
-                result = client.service.SaveProspect(ClubId=sheet["club_ids"][0], Prospect=fields)
-            except Exception as error:  # noqa: BLE001 - every failure is reported by the test
-                self.errors.append(repr(error))
-                return
-            self.acks.append(Ack(fields, result.Id, time.monotonic()))
-
-    def __enter__(self) -> Pushers:
-        for thread in self.threads:
-            thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.stop.set()
-        for thread in self.threads:
-            thread.join(timeout=30)
 
 
 class SqliteDrill:
@@ -159,10 +97,11 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_save(drill, tmp_p
                             PARTNER_LOG_LEVEL="warning", PARTNER_AUTH_HASH_MEMORY_KIB="1024")
     file = tmp_path / "partner.backup"
     with drill.database(tmp_path, "origin") as origin, drill.database(tmp_path, "restored") as restored:
-        sheet = _turn_up(drill.url(origin), env["PARTNER_SECRET_KEY"])
+        sheet = turn_up(drill.url(origin), env["PARTNER_SECRET_KEY"])
         server = serve({**env, **origin}, tmp_path / "origin.log")
         try:
-            with Pushers(server, sheet) as pushers:
+            with Pushers(lambda: server.client(sheet["username"], sheet["password"]), sheet["club_ids"][0],
+                         "DRILL") as pushers:
                 time.sleep(1.0)
                 backup_started = time.monotonic()
                 drill.backup(origin, file, env)
@@ -170,7 +109,7 @@ def test_a_backup_taken_under_load_restores_every_acknowledged_save(drill, tmp_p
                 time.sleep(0.5)
         finally:
             server.stop()
-        assert pushers.errors == []
+        assert pushers.failures == []
         before = [ack for ack in pushers.acks if ack.at < backup_started]
         during_or_after = [ack for ack in pushers.acks if ack.at >= backup_started]
         assert len(before) >= 10 and during_or_after, (len(before), len(during_or_after), backup_done)
