@@ -27,7 +27,8 @@ from .service_process import clean_environment, free_port, make_tls_files, serve
 
 REPO = Path(__file__).resolve().parents[2]
 # What building a release reads: the project's metadata, its packages, and what the sdist carries.
-SOURCE = ("pyproject.toml", "README.md", "MANIFEST.in", "service", "client", "deploy", "wsdl")
+SOURCE = ("pyproject.toml", "README.md", "MANIFEST.in", "service/partner_service", "client/partner_client",
+          "deploy", "wsdl")
 UNIT = REPO / "deploy" / "partner-service.service"
 UNIT_VENV = "/opt/partner-service/venv"
 
@@ -49,7 +50,7 @@ def release(tmp_path_factory):
             shutil.copytree(REPO / name, source / name,
                             ignore=shutil.ignore_patterns("__pycache__", "*.egg-info", "*.pyc"))
         else:
-            source.mkdir(exist_ok=True)
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(REPO / name, source / name)
     _run(sys.executable, "-m", "build", "--no-isolation", "--outdir", str(tmp / "dist"), str(source))
     (wheel,) = (tmp / "dist").glob("partner_soap-*-py3-none-any.whl")
