@@ -301,3 +301,13 @@ def test_a_body_cut_short_through_gunicorn_is_refused_and_not_saved(deployment):
     assert answer.startswith(b"HTTP/1.1 400 ") and b"ended before its declared length" in answer
     line = next(line for line in backend.requests() if line["request_id"] == "cut-short")
     assert (line["status"], line.get("operation")) == (400, None)  # never reached an operation
+
+
+def test_a_chunked_save_through_the_front_is_buffered_and_answered(deployment):
+    """Java stacks (CXF, JAX-WS) send larger bodies chunked: the front buffers them whole too."""
+    body = deployment.save_body()
+    response = requests.post(deployment.front.base + "/soap", data=iter([body[:100], body[100:]]),
+                             headers={"Content-Type": "text/xml; charset=utf-8"},
+                             verify=str(deployment.front.tls.ca_file), timeout=10)
+    assert response.status_code == 200
+    assert etree.fromstring(response.content).findtext(f".//{{{TNS}}}Action") == "Inserted"

@@ -85,11 +85,11 @@ def test_suds_usernametoken_authenticates(live, acme, world):
     assert result.Action == "Inserted"
 
 
-@pytest.mark.parametrize("created", [
-    utc_text(zulu=True), utc_text(zulu=False), utc_text(zulu=True, fraction=True),
-    utc_text(zulu=False, fraction=True)], ids=["Z", "+00:00", "Z-fraction", "+00:00-fraction"])
+@pytest.mark.parametrize(("zulu", "fraction"), [(True, False), (False, False), (True, True), (False, True)],
+                         ids=["Z", "+00:00", "Z-fraction", "+00:00-fraction"])
 @pytest.mark.parametrize("digest", [False, True], ids=["text", "digest"])
-def test_created_forms_authenticate(live, acme, created, digest):
+def test_created_forms_authenticate(live, acme, zulu, fraction, digest):
+    created = utc_text(zulu=zulu, fraction=fraction)  # now, not when the tests were collected
     answer = post(live.url, envelope(GET_LEAD_SOURCES,
                                      security_xml(token_xml(*acme, digest=digest, created=created))))
     assert (answer.status, answer.fault_code) == (200, None), answer.fault_string

@@ -7,7 +7,8 @@ how to call it. ``serve`` refuses to start on TLS files that cannot serve (unrea
 certificate, a key of another certificate) instead of failing every handshake later.
 
 ``SoapFaultWorker`` is gunicorn's gthread worker with two changes, the only module that
-touches gunicorn's internals (``tests/e2e/test_front.py`` guards them):
+touches gunicorn's internals (guarded by ``tests/unit/test_gunicorn_guard.py`` and
+``tests/e2e/test_front.py``):
 - the answers gunicorn writes itself (a malformed request line, headers over the limits, a bad
   chunk) are SOAP faults of the same status, never an HTML page quoting the request;
 - a request that says ``Expect: 100-continue`` with a Content-Length over ``max_body_bytes``
@@ -63,7 +64,10 @@ def fault_response(status: int) -> bytes:
     client = status < 500
     message = _ERROR_MESSAGES.get(status, "The server failed to read the request; retry later.")
     body = fault_document(Fault("Client" if client else "Server", message))
-    reason = http.HTTPStatus(status).phrase if status in http.HTTPStatus._value2member_map_ else "Error"
+    try:
+        reason = http.HTTPStatus(status).phrase
+    except ValueError:
+        reason = "Error"
     head = (f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
             f"Content-Type: text/xml; charset=utf-8\r\nContent-Length: {len(body)}\r\n\r\n")
     return head.encode("ascii") + body
