@@ -56,6 +56,8 @@ def test_a_failed_backup_leaves_the_previous_one_and_no_partial_file(database, t
     garbage.write_text("not a database, " * 512)
     with pytest.raises(BackupError, match="could not copy"):
         backup_sqlite(garbage, target)
+    with pytest.raises(BackupError, match="could not write"):
+        backup_sqlite(database, tmp_path / "no such folder" / "copy.sqlite3")
     with pytest.raises(BackupError, match="must not be the database"):
         backup_sqlite(database, database)
     assert target.read_bytes() == before

@@ -65,6 +65,8 @@ def backup_sqlite(database: Path, target: Path) -> Backup:
             os.close(directory)
     except sqlite3.Error as error:
         raise BackupError(f"SQLite could not copy {database}: {error}") from None
+    except OSError as error:
+        raise BackupError(f"could not write {target}: {error.strerror}") from None
     finally:
         temporary.unlink(missing_ok=True)
     return Backup(target, target.stat().st_size, schema)
