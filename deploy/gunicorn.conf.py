@@ -1,75 +1,16 @@
-"""gunicorn settings for the partner service, derived from its own settings.
+"""gunicorn settings for people who run gunicorn themselves, from a checkout or an install.
 
-``partner-service serve`` reads this file; so can gunicorn itself:
-``gunicorn -c deploy/gunicorn.conf.py 'partner_service.app:create_app()'`` (settings then
-come from PARTNER_* and PARTNER_CONFIG_FILE only). Change the service's settings, not this
-file: every value here follows one of them (see deploy/README.md).
+The settings live inside the installed package (``partner_service/entrypoints/gunicorn.conf.py``,
+what ``partner-service serve`` uses); this file runs that one, so both stay one:
+
+    gunicorn -c deploy/gunicorn.conf.py 'partner_service.app:create_app()'
+
+Settings then come from PARTNER_* and PARTNER_CONFIG_FILE only (see deploy/README.md).
+Without a checkout: ``gunicorn -c "$(partner-service gunicorn-config)" ...`` names the same file.
 """
 
-import gc
-import ssl
+from partner_service.entrypoints.server import GUNICORN_CONFIG
 
-from partner_service.entrypoints import metrics
-from partner_service.entrypoints.request_log import logging_config
-from partner_service.entrypoints.server import active_settings
-
-settings = active_settings()
-
-bind = [settings.bind]
-proc_name = "partner-service"
-# Threads wait on the database; processes use the cores. Each worker builds its own
-# app, engine and connection pool after the fork: never preload.
-worker_class = "gthread"
-workers = settings.workers
-threads = settings.threads
-preload_app = False
-# gunicorn's runtime control socket (gunicornc) is one path per user: two servers would
-# clash, and nothing here needs it (SIGHUP reloads, SIGTERM stops, SIGTTIN/SIGTTOU scale).
-control_socket_disable = True
-# A worker silent for this long is killed and replaced; SIGTERM lets requests in flight
-# finish for up to graceful_timeout seconds before workers are stopped.
-timeout = settings.timeout
-graceful_timeout = settings.graceful_timeout
-keepalive = settings.keepalive
-# HTTP limits before the app sees anything (the body limit is the app's: 413 before parsing).
-limit_request_line = settings.limit_request_line
-limit_request_fields = settings.limit_request_fields
-limit_request_field_size = settings.limit_request_field_size
-# One structured line per request comes from the app (request_log); no access log.
-accesslog = None
-logconfig_dict = logging_config(settings.log_format, settings.log_level)
-loglevel = settings.log_level
-
-if not settings.insecure_http:
-    certfile = str(settings.tls_cert_file)
-    keyfile = str(settings.tls_key_file)
-
-
-def ssl_context(conf, default_ssl_context_factory):
-    """TLS 1.2 or newer only (gunicorn's ``ssl_version`` setting is deprecated and ignored)."""
-    context = default_ssl_context_factory()
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    return context
-
-
-def on_starting(server):
-    # Before any worker forks, so every worker writes its counts where /metrics reads them.
-    metrics.prepare_directory()
-
-
-def when_ready(server):
-    server.log.info("partner-service serving %s", settings.summary())
-
-
-def post_worker_init(worker):
-    # What the worker built once (schemas, WSDL, mappers, modules) lives as long as it does:
-    # keep it out of every later garbage collection's scan.
-    gc.freeze()
-
-
-def child_exit(server, worker):
-    metrics.worker_exited(worker.pid)
-
-
-def on_exit(server):
-    metrics.remove_own_directory()
+# Executed, not imported: gunicorn reads a config file again on SIGHUP, and an import would
+# keep the first reading's settings.
+exec(compile(GUNICORN_CONFIG.read_bytes(), str(GUNICORN_CONFIG), "exec"))  # noqa: S102

@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from spyne.server.wsgi import WsgiApplication
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from .adapters import migrate
 from .adapters.credential_store import PurgeSchedule
@@ -20,12 +22,14 @@ from .adapters.people_sqlite import SqlitePeopleStore
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
+from .entrypoints.proxies import TrustedProxies
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
 from .service_layer.people import PeopleStore
+from .service_layer.throttle import FailureThrottle, ThrottlePolicy
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -35,17 +39,37 @@ def prepare_database(engine: Engine) -> None:
         raise RuntimeError("The database schema is not current: run `partner-service db upgrade`.")
 
 
-def readiness(engine: Engine, nonces: NonceStore | None) -> Callable[[], str | None]:
-    """``/readyz``: the name of what cannot be reached (database, replay cache), or None."""
-    def unreachable() -> str | None:
+def dependencies(engine: Engine, nonces: NonceStore | None) -> dict[str, Callable[[], bool]]:
+    """What serving needs besides this process, each with a check that it answers now: the
+    database, and the replay cache when it is Redis (``/readyz`` and ``partner_dependency_up``)."""
+    def database() -> bool:
         try:
             with engine.connect() as connection:
                 connection.execute(text("SELECT 1"))
         except Exception:
-            return "database"
-        if nonces is not None and not nonces.ping():
-            return "replay cache"
-        return None
+            return False
+        return True
+
+    checks = {"database": database}
+    if nonces is not None:
+        checks["replay_cache"] = nonces.ping
+    return checks
+
+
+def unpooled_dependencies(settings: Settings) -> dict[str, Callable[[], bool]]:
+    """``dependencies`` for a process that serves no calls (the gunicorn master's ``/metrics``):
+    each check opens a connection and closes it (no pool), so none is open when the master
+    forks a worker, and the master keeps none that a database restart would leave broken."""
+    url = settings.resolved_database_url()
+    postgres = make_url(url).get_backend_name() == "postgresql"
+    engine = create_engine(url, poolclass=NullPool, connect_args={"connect_timeout": 5} if postgres else {})
+    return dependencies(engine, replay_cache(settings))
+
+
+def readiness(checks: dict[str, Callable[[], bool]]) -> Callable[[], str | None]:
+    """``/readyz``: the name of the first dependency that cannot be reached, or None."""
+    def unreachable() -> str | None:
+        return next((name.replace("_", " ") for name, answers in checks.items() if not answers()), None)
     return unreachable
 
 
@@ -68,7 +92,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     prepare_database(engine)
     nonce_purge = PurgeSchedule()
     sessions = session_factory(engine, nonce_purge=nonce_purge)
+    metrics = Metrics() if settings.metrics else None
     nonces = replay_cache(settings) if authenticate is None else None
+    if nonces is not None and metrics is not None:
+        nonces = metrics.counted_replay_cache(nonces)
     readers = session_factory(engine, read_only=True)
 
     def reader() -> SqlAlchemyUnitOfWork:
@@ -92,7 +119,10 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
     single_saves = SingleSaves(soap_app, opener, deps.people) if opener is not None else None
-    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
-                      settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves)
+    throttle = FailureThrottle(ThrottlePolicy(settings.auth_lockout_threshold, settings.auth_lockout_seconds,
+                                              settings.auth_lockout_max_seconds))
+    app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(dependencies(engine, nonces)),
+                      settings.max_body_bytes, metrics, single_saves, TrustedProxies(settings.trusted_proxies),
+                      throttle)
     app.engine = engine
     return app

@@ -9,7 +9,10 @@ value is never echoed for a secret setting (the database URL may hold a password
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import ssl
+import stat
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields, replace
@@ -36,8 +39,11 @@ def _default_workers() -> int:
 class Settings:
     data_dir: Path = Path("var")
     database_url: str = field(default="", repr=False)
-    # The endpoint address written into the served WSDL; empty: taken from each request.
+    # The endpoint address written into the served WSDL; empty: taken from each request (its
+    # Host checked, and the scheme and caller a trusted proxy names).
     public_url: str = ""
+    # Proxies (the front, a load balancer) whose X-Forwarded-For / X-Forwarded-Proto are believed.
+    trusted_proxies: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     max_body_bytes: int = 1024 * 1024
     operations: tuple[str, ...] | None = None
     # Serving (``partner-service serve`` and deploy/gunicorn.conf.py).
@@ -56,9 +62,12 @@ class Settings:
     log_format: str = "text"
     log_level: str = "info"
     metrics: bool = True
+    # /metrics is served on this address only (plain HTTP, by the gunicorn master), never on bind.
+    metrics_bind: str = "127.0.0.1:9464"
     # WS-Security (see domain.credentials.AuthPolicy and adapters.secrets for what each does).
     auth_max_age: int = 300
     auth_max_skew: int = 60
+    # Failed logins slow down their source address (service_layer/throttle.py), never a username.
     auth_lockout_threshold: int = 5
     auth_lockout_seconds: int = 60
     auth_lockout_max_seconds: int = 900
@@ -92,7 +101,26 @@ class Settings:
             path = getattr(self, name)
             if path is not None and not os.access(path, os.R_OK):
                 problems.append(f"{name}: {path} does not exist or is not readable.")
+        if not problems:
+            problems.extend(_tls_pair_problems(self.tls_cert_file, self.tls_key_file))
         return problems
+
+    def serving_warnings(self) -> list[str]:
+        """What ``serve`` logs as a warning at start: it serves, but not as it should."""
+        warnings = []
+        key = None if self.insecure_http else self.tls_key_file
+        if key is not None and os.path.exists(key) and os.stat(key).st_mode & stat.S_IROTH:
+            warnings.append(f"tls_key_file {key} is readable by every user of this machine; "
+                            "make it 0600 (or 0640 for the service's group).")
+        host = self.bind.rpartition(":")[0].strip("[]")
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host == "localhost"
+        if not loopback:
+            warnings.append(f"bind {self.bind} is not a loopback address: expose the service through "
+                            "the front (deploy/haproxy), and let only the front reach this port.")
+        return warnings
 
     def summary(self) -> str:
         """One line for the start-up log; the database password is hidden."""
@@ -209,6 +237,25 @@ def _bind(value) -> str:
     return text
 
 
+def _networks(value) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    items = value if isinstance(value, list) else _text(value).split(",")
+    networks = []
+    for item in items:
+        text = _text(item)
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError:
+            raise ValueError("must be IP addresses or networks, comma-separated, e.g. 127.0.0.1,10.0.0.0/24"
+                             ) from None
+    return tuple(networks)
+
+
+def _optional_bind(value) -> str:
+    return _bind(value) if _text(value) else ""
+
+
 def _url(value) -> str:
     text = _text(value)
     if text and not text.startswith(("http://", "https://")):
@@ -248,6 +295,7 @@ _OPTIONS = {o.name: o for o in (
     _Option("data_dir", _path),
     _Option("database_url", _database_url, secret=True),
     _Option("public_url", _url),
+    _Option("trusted_proxies", _networks),
     _Option("max_body_bytes", _int_between(1024, 64 * 1024 * 1024)),
     _Option("operations", _operations),
     _Option("bind", _bind),
@@ -265,6 +313,7 @@ _OPTIONS = {o.name: o for o in (
     _Option("log_format", _one_of("text", "json")),
     _Option("log_level", _one_of("debug", "info", "warning", "error")),
     _Option("metrics", _bool),
+    _Option("metrics_bind", _optional_bind),
     _Option("auth_max_age", _int_between(1, 86400)),
     _Option("auth_max_skew", _int_between(0, 3600)),
     _Option("auth_lockout_threshold", _int_between(1, 1000)),
@@ -305,6 +354,24 @@ def _apply(values: dict, raw: Mapping[str, object], source: str, prefix: str, pr
         except ValueError as error:
             shown = "" if option.secret else f", got {str(value)[:80]!r}"
             problems.append(f"{label} ({source}): {error}{shown}.")
+
+
+def _tls_pair_problems(cert_file: Path | None, key_file: Path | None) -> list[str]:
+    """Whether the certificate chain and the key load and belong together, as a handshake needs."""
+    if cert_file is None or key_file is None:
+        return []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(str(cert_file), str(key_file), password=lambda: b"")
+    except ssl.SSLError as error:
+        if error.reason == "KEY_VALUES_MISMATCH":
+            return [f"tls_key_file {key_file} is not the key of the certificate in tls_cert_file "
+                    f"{cert_file}; every TLS handshake would fail."]
+        return [f"tls_cert_file {cert_file} and tls_key_file {key_file} cannot be loaded as a PEM "
+                f"certificate chain and its unencrypted private key ({error.reason or 'not PEM'})."]
+    except OSError as error:
+        return [f"tls_cert_file {cert_file} or tls_key_file {key_file} cannot be read ({error.strerror})."]
+    return []
 
 
 def _cross_checks(settings: Settings) -> list[str]:

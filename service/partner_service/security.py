@@ -19,9 +19,6 @@ from .service_layer.auth import Authenticator, NonceStore
 
 def auth_policy(settings: Settings) -> AuthPolicy:
     return AuthPolicy(max_age=settings.auth_max_age, max_skew=settings.auth_max_skew,
-                      lockout_threshold=settings.auth_lockout_threshold,
-                      lockout_seconds=settings.auth_lockout_seconds,
-                      lockout_max_seconds=settings.auth_lockout_max_seconds,
                       cache_seconds=settings.auth_cache_seconds,
                       rotation_grace_seconds=settings.auth_rotation_grace)
 

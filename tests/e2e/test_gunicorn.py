@@ -54,6 +54,7 @@ class Server:
     base: str
     ca_file: str
     log_file: Path
+    metrics_url: str = ""
 
     def get(self, path: str, **kwargs) -> requests.Response:
         return requests.get(self.base + path, verify=self.ca_file, timeout=10, **kwargs)
@@ -63,7 +64,7 @@ class Server:
         return [json.loads(line) for line in lines if line.startswith("{")]
 
     def metric(self, name: str, **labels) -> float:
-        text = self.get("/metrics").text
+        text = requests.get(self.metrics_url, timeout=10).text
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 if sample.name == name and all(sample.labels.get(k) == v for k, v in labels.items()):
@@ -81,19 +82,21 @@ class Server:
 
 
 def start_server(tmp: Path, tls, env: dict, *args: str) -> Server:
-    port = _free_port()
+    port, metrics_port = _free_port(), _free_port()
     ca_file, cert_file, key_file = tls
     environment = {k: v for k, v in os.environ.items()
                    if not k.startswith(("PARTNER_", "PROMETHEUS_", "GUNICORN_"))}
     environment.update(PARTNER_DATA_DIR=str(tmp / "data"), PARTNER_BIND=f"127.0.0.1:{port}",
                        PARTNER_TLS_CERT_FILE=cert_file, PARTNER_TLS_KEY_FILE=key_file,
-                       PARTNER_LOG_FORMAT="json", PARTNER_WORKERS="2", PARTNER_THREADS="2")
+                       PARTNER_LOG_FORMAT="json", PARTNER_WORKERS="2", PARTNER_THREADS="2",
+                       PARTNER_METRICS_BIND=f"127.0.0.1:{metrics_port}")
     environment.update(env)
     log_file = tmp / f"server-{port}.log"
     with log_file.open("wb") as log:
         process = subprocess.Popen([str(SERVE), "serve", *args], env=environment, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
-    server = Server(process, f"https://127.0.0.1:{port}", ca_file, log_file)
+    server = Server(process, f"https://127.0.0.1:{port}", ca_file, log_file,
+                    f"http://127.0.0.1:{metrics_port}/metrics")
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if process.poll() is not None:

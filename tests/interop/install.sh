@@ -21,4 +21,6 @@ done
 if ((${#missing[@]})); then
   apt-get update -q && apt-get install -y -q "${missing[@]}"
 fi
+tests/interop/install-front.sh
+tests/interop/install-deploy.sh
 npm ci --prefix tests/interop/node --no-audit --no-fund --loglevel=error

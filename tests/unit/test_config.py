@@ -99,7 +99,9 @@ def test_the_shipped_example_settings_are_valid():
     assert Settings.from_env({}, config_file=DEPLOY / "partner.toml.example").log_format == "json"
     lines = (DEPLOY / "partner.env.example").read_text().splitlines()
     env = dict(line.split("=", 1) for line in lines if line and not line.startswith("#"))
-    assert Settings.from_env(env).bind == "0.0.0.0:8443"
+    settings = Settings.from_env(env)
+    assert (settings.bind, settings.insecure_http, [str(n) for n in settings.trusted_proxies]) == (
+        "127.0.0.1:8081", True, ["127.0.0.1/32"])  # behind the front
 
 
 def test_the_replay_cache_url_must_be_redis_and_its_password_is_never_shown():

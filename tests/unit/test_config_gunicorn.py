@@ -28,7 +28,9 @@ def test_the_gunicorn_config_follows_the_settings(monkeypatch):
                                   "PARTNER_TLS_KEY_FILE": "/tls/k.pem", "PARTNER_LOG_FORMAT": "json"})
     conf = _gunicorn_settings(monkeypatch, settings)
     assert conf["bind"] == ["0.0.0.0:9443"]
-    assert (conf["workers"], conf["threads"], conf["worker_class"]) == (3, 6, "gthread")
+    assert (conf["workers"], conf["threads"]) == (3, 6)
+    assert conf["worker_class"] == "partner_service.entrypoints.server.SoapFaultWorker"  # gthread's subclass
+    assert (conf["secure_scheme_headers"], conf["forwarded_allow_ips"]) == ({}, "")  # PARTNER_TRUSTED_PROXIES
     assert (conf["timeout"], conf["graceful_timeout"], conf["limit_request_line"]) == (40, 25, 2048)
     assert conf["preload_app"] is False  # engines are built per worker, after the fork
     assert (conf["certfile"], conf["keyfile"]) == ("/tls/c.pem", "/tls/k.pem")

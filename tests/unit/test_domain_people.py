@@ -22,7 +22,7 @@ NOW = datetime(2026, 11, 28, 12, 0, 0)
 
 
 def check(values=None, to_null=(), user_type=UserType.PROSPECT):
-    return check_changes(PersonChanges(values=values or {}, to_null=tuple(to_null)), user_type, TODAY)
+    return check_changes(PersonChanges(values=values or {}, to_null=tuple(to_null)), user_type, NOW)
 
 
 def refused_field(**kwargs) -> str:
@@ -180,15 +180,27 @@ def test_snapshot_tells_a_change_of_field_club_or_type():
 @pytest.mark.parametrize("external_id", ["", "   ", "x" * 101, "IT\x001"])
 def test_a_blank_overlong_or_unprintable_external_id_is_refused(external_id):
     with pytest.raises(ValidationError) as caught:
-        check_changes(PersonChanges(values={}, external_id=external_id), UserType.MEMBER, TODAY)
+        check_changes(PersonChanges(values={}, external_id=external_id), UserType.MEMBER, NOW)
     assert caught.value.field == "ExternalId"
 
 
 def test_an_external_id_is_kept_exactly_as_sent():
-    assert check_changes(PersonChanges(values={}, external_id=" IT-1"), UserType.MEMBER, TODAY) == {}
+    assert check_changes(PersonChanges(values={}, external_id=" IT-1"), UserType.MEMBER, NOW) == {}
 
 
 @pytest.mark.parametrize("instant", [datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=1))),
                                      datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-5)))])
 def test_a_datetime_outside_the_utc_range_is_refused_not_a_crash(instant):
     assert refused_field(values={"CreatedDate": instant}) == "CreatedDate"
+
+
+def test_a_modified_date_ahead_of_the_clock_is_refused_beyond_the_skew():
+    """Issue 19 item 3: 9999-12-31 stored would make every later real update Stale."""
+    cet = timezone(timedelta(hours=1))
+    assert refused_field(values={"ModifiedDate": datetime(9999, 12, 31, tzinfo=UTC)}) == "ModifiedDate"
+    ahead = (NOW + timedelta(minutes=6)).replace(tzinfo=UTC)
+    assert refused_field(values={"ModifiedDate": ahead}) == "ModifiedDate"
+    check({"ModifiedDate": (NOW + timedelta(minutes=4)).replace(tzinfo=UTC)})       # clock skew
+    check({"ModifiedDate": (NOW + timedelta(hours=1, minutes=4)).replace(tzinfo=cet)})  # the same, in CET
+    check({"ModifiedDate": NOW + timedelta(hours=14)})            # no zone: a local time east of UTC
+    assert refused_field(values={"ModifiedDate": NOW + timedelta(hours=14, minutes=6)}) == "ModifiedDate"

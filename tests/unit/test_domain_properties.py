@@ -3,7 +3,7 @@ naming a field (never a crash), and saving the same values twice changes nothing
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,7 +12,7 @@ from partner_service.domain.fields import DATE, DATETIME, ENUM, PROSPECT_FIELDS,
 from partner_service.domain.model import Person
 from partner_service.domain.people import PersonChanges, apply_changes, check_changes
 
-TODAY = date(2026, 11, 28)
+NOW = datetime(2026, 11, 28, 12)
 WIRE_NAMES = [f.wire for f in PROSPECT_FIELDS]
 
 
@@ -34,7 +34,7 @@ user_types = st.sampled_from(list(UserType))
 @given(person_values, st.lists(st.sampled_from(WIRE_NAMES + ["Bogus", ""]), max_size=3), user_types)
 def test_any_input_is_accepted_or_refused_naming_a_field(values, to_null, user_type):
     try:
-        checked = check_changes(PersonChanges(values=values, to_null=tuple(to_null)), user_type, TODAY)
+        checked = check_changes(PersonChanges(values=values, to_null=tuple(to_null)), user_type, NOW)
     except ValidationError as error:
         assert error.field in WIRE_NAMES + ["FieldsToNull"]
         assert error.message
@@ -46,11 +46,11 @@ def test_any_input_is_accepted_or_refused_naming_a_field(values, to_null, user_t
 @given(person_values, user_types)
 def test_saving_the_same_values_twice_changes_nothing_the_second_time(values, user_type):
     try:
-        checked = check_changes(PersonChanges(values=values), user_type, TODAY)
+        checked = check_changes(PersonChanges(values=values), user_type, NOW)
         person = Person(1, 1, user_type, datetime(2026, 1, 1))
         apply_changes(person, checked, ())
     except ValidationError:
         return
     before = person.snapshot()
-    apply_changes(person, check_changes(PersonChanges(values=values), user_type, TODAY), ())
+    apply_changes(person, check_changes(PersonChanges(values=values), user_type, NOW), ())
     assert person.snapshot() == before

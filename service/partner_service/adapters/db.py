@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import select
@@ -18,8 +19,16 @@ READ_ONLY = "partner_read_only"
 
 def default_sqlite_url(data_dir: str | Path) -> str:
     path = Path(data_dir).resolve()
-    path.mkdir(parents=True, exist_ok=True)
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
     return f"sqlite:///{path / 'partner.sqlite3'}"
+
+
+def _create_private(database: str) -> None:
+    """Make a new SQLite file 0600 before SQLite makes it with the umask's mode (often 0644):
+    it holds people's personal data. SQLite gives its -wal and -shm files the file's mode."""
+    # An existing file keeps its mode; a missing folder is SQLite's error to report.
+    with contextlib.suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _configure_sqlite(engine: Engine, lock_path: str | None) -> None:
@@ -110,6 +119,8 @@ def make_engine(url: str, *, pool_size: int = 5, echo: bool = False) -> Engine:
                                connect_args={"check_same_thread": False, "timeout": 15})
         database = parsed.database
         in_memory = not database or database == ":memory:" or database.startswith("file:")
+        if not in_memory:
+            _create_private(database)
         _configure_sqlite(engine, None if in_memory else f"{database}-writer.lock")
         return engine
     # hide_parameters: a logged database error must not carry names or emails of people.

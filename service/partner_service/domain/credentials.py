@@ -28,11 +28,8 @@ FAILED = "The security token could not be authenticated."
 class AuthPolicy:
     """The settable numbers of authentication (``PARTNER_AUTH_*``, see the README)."""
 
-    max_age: int = 300            # Created at most this many seconds in the past ...
-    max_skew: int = 60            # ... and this many in the future.
-    lockout_threshold: int = 5    # consecutive failures before a username is locked ...
-    lockout_seconds: int = 60     # ... for this long, doubling per further lock ...
-    lockout_max_seconds: int = 900  # ... up to this cap: a lock always expires by itself.
+    max_age: int = 300            # Created (the token's and the Timestamp's) at most this many
+    max_skew: int = 60            # seconds in the past, and this many in the future.
     cache_seconds: float = 5.0    # a credential row is re-read at least this often (revocation bound)
     rotation_grace_seconds: int = 86400  # default life of the previous secret after a rotation
 
@@ -59,16 +56,20 @@ def password_digest(nonce: bytes, created_text: str, password: str) -> str:
 
 
 def check_freshness(token: UsernameToken, now: datetime, policy: AuthPolicy) -> None:
-    """Created within the window, Timestamp not expired; else ``MessageExpired``."""
-    skew = timedelta(seconds=policy.max_skew)
+    """Created (the token's and the Timestamp's) within the window, Timestamp not expired; else
+    ``MessageExpired``. A Timestamp that expires late does not make an old message fresh."""
+    skew, age = timedelta(seconds=policy.max_skew), timedelta(seconds=policy.max_age)
     if token.created is not None:
         if token.created > now + skew:
             raise SecurityRefused("MessageExpired", "wsu:Created lies in the future; check the clock.")
-        if token.created < now - timedelta(seconds=policy.max_age):
+        if token.created < now - age:
             raise SecurityRefused("MessageExpired",
                                   f"wsu:Created is older than {policy.max_age} seconds.")
     if token.timestamp_created is not None and token.timestamp_created > now + skew:
         raise SecurityRefused("MessageExpired", "wsu:Timestamp/wsu:Created lies in the future.")
+    if token.timestamp_created is not None and token.timestamp_created < now - age:
+        raise SecurityRefused("MessageExpired",
+                              f"wsu:Timestamp/wsu:Created is older than {policy.max_age} seconds.")
     if token.expires is not None and token.expires <= now:
         raise SecurityRefused("MessageExpired", "wsu:Timestamp has expired.")
 
@@ -109,6 +110,7 @@ class Credential:
         self.previous_valid_until: datetime | None = None
         # Bumped whenever the secrets or the state change, so cached verifications die with it.
         self.version = 1
+        # Written by earlier versions' username lockout; only cleared now (by a success).
         self.failures = 0
         self.locked_until: datetime | None = None
 
@@ -143,22 +145,6 @@ class Credential:
         the same secrets and state (``version``) and the same lock."""
         return other is not None and (self.id, self.version, self.locked_until) == (
             other.id, other.version, other.locked_until)
-
-    def is_locked(self, now: datetime) -> bool:
-        return self.locked_until is not None and now < self.locked_until
-
-    def register_failure(self, now: datetime, policy: AuthPolicy) -> None:
-        """Count a wrong password; past the threshold, lock for a while (growing, capped).
-
-        Failures during a lock are not counted, so guessing never extends a lock beyond the cap.
-        """
-        if self.is_locked(now):
-            return
-        self.failures += 1
-        over = self.failures - policy.lockout_threshold
-        if over >= 0:
-            seconds = min(policy.lockout_seconds * 2 ** min(over, 20), policy.lockout_max_seconds)
-            self.locked_until = now + timedelta(seconds=seconds)
 
     def register_success(self, now: datetime) -> None:
         self.failures = 0

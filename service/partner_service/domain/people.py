@@ -7,7 +7,7 @@ before anything is read or written; ``apply_changes`` merges a save into a perso
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 from .errors import ValidationError
 from .fields import (
@@ -24,6 +24,11 @@ from .fields import (
 from .model import Person
 
 _FORBIDDEN_CONTROL = {chr(c) for c in range(0x20)} - {"\t", "\n", "\r"} | {"\x7f"}
+# How far ahead of the server's clock a ModifiedDate may lie: a stored future date would make
+# every later real update Stale (and the Connector takes Stale as done). A value with a zone
+# may be ahead by clock skew only; one without a zone may be any local time (UTC+14 at most).
+MODIFIED_DATE_SKEW = timedelta(minutes=5)
+_LOCAL_TIME_AHEAD = timedelta(hours=14)
 
 
 @dataclass
@@ -89,8 +94,18 @@ def check_external_id(external_id: str | None) -> None:
         raise ValidationError("ExternalId", "ExternalId contains a control character.")
 
 
-def check_changes(changes: PersonChanges, user_type: UserType, today: date) -> dict[str, object]:
-    """Refuse a save that breaks a field rule; return its values by attribute name."""
+def _check_modified_date(value: object, now: datetime) -> None:
+    if not isinstance(value, datetime):
+        return
+    ahead = MODIFIED_DATE_SKEW + (_LOCAL_TIME_AHEAD if value.tzinfo is None else timedelta(0))
+    if utc_naive(value) > now + ahead:
+        raise ValidationError("ModifiedDate", "ModifiedDate lies in the future; send the time of the "
+                                              "last change, in UTC or with its zone offset.")
+
+
+def check_changes(changes: PersonChanges, user_type: UserType, now: datetime) -> dict[str, object]:
+    """Refuse a save that breaks a field rule; return its values by attribute name. ``now`` is
+    the server's clock (naive UTC)."""
     check_external_id(changes.external_id)
     allowed = {spec.wire: spec for spec in fields_for(user_type)}
     checked: dict[str, object] = {}
@@ -102,15 +117,18 @@ def check_changes(changes: PersonChanges, user_type: UserType, today: date) -> d
     for name in changes.to_null:
         spec = allowed.get(name)
         if spec is None:
-            raise ValidationError("FieldsToNull", f"FieldsToNull names an unknown field: {name[:40]!r}."
+            # An unknown name is the caller's text: it is never repeated (contract: no echo).
+            raise ValidationError("FieldsToNull", "FieldsToNull names something that is not a field of a "
+                                  "person (the WSDL's Prospect and Member types list them)."
                                   if name not in ALL_FIELDS else
                                   f"FieldsToNull names {name}, which a {user_type.value} does not have.")
         if not spec.clearable:
             raise ValidationError("FieldsToNull", f"{name} is required and cannot be cleared.")
         if name in changes.values:
             raise ValidationError("FieldsToNull", f"{name} is both sent and named in FieldsToNull.")
+    _check_modified_date(changes.values.get("ModifiedDate"), now)
     birth = checked.get("birth_date")
-    if birth is not None and birth > today:
+    if birth is not None and birth > now.date():
         raise ValidationError("BirthDate", "BirthDate is in the future.")
     return checked
 

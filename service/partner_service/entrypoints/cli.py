@@ -7,6 +7,7 @@ line"): extend them, never rename them.
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
@@ -59,6 +60,28 @@ def db_upgrade(settings: Settings) -> None:
     click.echo(f"schema current on {engine.url.render_as_string(hide_password=True)}")
 
 
+@db.command("backup")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_obj
+def db_backup(settings: Settings, file: Path) -> None:
+    """Copy the SQLite database to FILE, safe while serving (PostgreSQL: pg_dump, see deploy/README.md)."""
+    from sqlalchemy.engine import make_url
+
+    from ..adapters.backup import BackupError, backup_sqlite
+
+    url = make_url(settings.resolved_database_url())
+    if url.get_backend_name() != "sqlite":
+        raise click.ClickException(
+            "db backup copies the SQLite file; for PostgreSQL use pg_dump --format=custom (and pg_restore), "
+            "as deploy/README.md shows under 'Back up and restore'.")
+    try:
+        done = backup_sqlite(Path(url.database or ""), file)
+    except BackupError as error:
+        raise click.ClickException(f"backup failed: {error}") from None
+    click.echo(f"backed up {url.render_as_string(hide_password=True)} to {done.path} "
+               f"({done.size} bytes, schema {done.schema or 'none'})")
+
+
 @main.group()
 def staff() -> None:
     """The partner's own staff (the Connector reads them, never writes them)."""
@@ -87,12 +110,10 @@ def staff_add(settings: Settings, client_id, email, first_name, last_name, club_
 @click.option("--workers", type=int, default=None, help="Worker processes (default from the core count).")
 @click.option("--threads", type=int, default=None, help="Threads per worker (default 4).")
 @click.option("--gunicorn-config", type=click.Path(dir_okay=False, exists=True), default=None,
-              envvar="PARTNER_GUNICORN_CONFIG", help="Instead of deploy/gunicorn.conf.py.")
+              envvar="PARTNER_GUNICORN_CONFIG", help="Instead of the packaged gunicorn.conf.py.")
 @click.pass_obj
 def serve(settings: Settings, bind, dev, insecure_http, workers, threads, gunicorn_config) -> None:
     """Run the service under gunicorn (TLS 1.2+ unless --insecure-http)."""
-    from pathlib import Path
-
     from .server import run
 
     try:
@@ -101,6 +122,14 @@ def serve(settings: Settings, bind, dev, insecure_http, workers, threads, gunico
     except ConfigError as error:
         raise _configuration_error(error) from None
     run(settings, dev=dev, config_file=Path(gunicorn_config) if gunicorn_config else None)
+
+
+@main.command("gunicorn-config")
+def gunicorn_config() -> None:
+    """Print the path of the packaged gunicorn settings (for running gunicorn yourself)."""
+    from .server import GUNICORN_CONFIG
+
+    click.echo(str(GUNICORN_CONFIG))
 
 
 # Credentials and turn-up live in their own module (kept small); registered here.

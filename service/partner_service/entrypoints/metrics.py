@@ -5,6 +5,12 @@ prometheus-client's multiprocess mode keeps each worker's values in files under
 the scrape reports the whole server. The directory must be set before any worker imports
 prometheus_client; deploy/gunicorn.conf.py does that in the master (``prepare_directory``).
 Without it (tests, a single process) the counts are this process's own.
+
+``/metrics`` is served by the gunicorn master on an address of its own (``metrics_bind``,
+default ``127.0.0.1:9464``, plain HTTP), never on the public listener: call, fault and
+login-failure counts are for the operator's Prometheus, not for callers. A master that cannot
+listen there logs an error and serves the SOAP port all the same (the metrics are not worth
+an outage; the scrape target shows as down).
 """
 
 from __future__ import annotations
@@ -12,8 +18,11 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 
+from ..domain.errors import Unavailable
 from .request_log import RequestRecord
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
@@ -56,8 +65,29 @@ def worker_exited(pid: int) -> None:
         multiprocess.mark_process_dead(pid)
 
 
+def serve_exposition(bind: str, log, dependencies: dict[str, Callable[[], bool]] | None = None):
+    """In the gunicorn master: every worker's counts at ``http://<bind>/metrics``, and the
+    ``dependencies``' gauges checked at each scrape (``DependencyCollector``); the server, or
+    None when the address cannot be had (logged)."""
+    from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+    registry = CollectorRegistry()
+    multiprocess.MultiProcessCollector(registry)
+    if dependencies:
+        registry.register(DependencyCollector(dependencies))
+    host, _, port = bind.rpartition(":")
+    try:
+        server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
+    except OSError as error:
+        log.error("metrics: cannot listen on %s (%s); /metrics is not served (set metrics_bind)",
+                  bind, error.strerror)
+        return None
+    log.info("metrics: http://%s/metrics", bind)
+    return server
+
+
 class Metrics:
-    """The service's metrics, and their exposition for ``GET /metrics``."""
+    """The service's metrics, counted per request (``observe``)."""
 
     def __init__(self):
         from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
@@ -83,6 +113,13 @@ class Metrics:
         self.auth_failures = Counter(
             "partner_auth_failures", "Calls refused by WS-Security, by fault code.",
             ["code"], registry=target)
+        self.replay_cache_errors = Counter(
+            "partner_replay_cache_errors", "Nonces that the Redis replay cache could not check (each call "
+            "refused with Server.Unavailable).", registry=target)
+
+    def counted_replay_cache(self, nonces):
+        """The Redis replay cache, its failures counted (``partner_replay_cache_errors_total``)."""
+        return _CountedReplayCache(nonces, self.replay_cache_errors)
 
     def observe(self, record: RequestRecord) -> None:
         self.http_requests.labels(record.route, str(record.status)).inc()
@@ -96,7 +133,41 @@ class Metrics:
             if record.fault.startswith("wsse:"):
                 self.auth_failures.labels(record.fault).inc()
 
-    def exposition(self) -> tuple[bytes, str]:
-        from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-        return generate_latest(self.registry), CONTENT_TYPE_LATEST
+class _CountedReplayCache:
+    """A ``NonceStore`` whose ``Unavailable`` answers are counted; the rest is the store's own."""
+
+    def __init__(self, nonces, errors):
+        self.nonces = nonces
+        self.errors = errors
+
+    def remember(self, key: str, until: datetime, now: datetime) -> bool:
+        try:
+            return self.nonces.remember(key, until, now)
+        except Unavailable:
+            self.errors.inc()
+            raise
+
+    def ping(self) -> bool:
+        return self.nonces.ping()
+
+
+class DependencyCollector:
+    """Gauges computed when scraped, by the same checks as ``/readyz``: 1 when the dependency
+    answers. A scrape costs one ``SELECT 1`` (and a Redis PING when configured); a dependency
+    that hangs holds the scrape for its connect timeout (5 s database, 2 s Redis)."""
+
+    def __init__(self, checks: dict[str, Callable[[], bool]]):
+        self.checks = checks
+
+    def collect(self):
+        from prometheus_client.core import GaugeMetricFamily
+
+        states = {name: check() for name, check in self.checks.items()}
+        up = GaugeMetricFamily("partner_dependency_up", "Whether a dependency answers (1) or not (0), "
+                               "by dependency (database, replay_cache).", labels=["dependency"])
+        for name, answers in states.items():
+            up.add_metric([name], 1.0 if answers else 0.0)
+        yield up
+        yield GaugeMetricFamily("partner_ready", "Whether /readyz answers 200: every dependency answers.",
+                                value=1.0 if all(states.values()) else 0.0)

@@ -3,7 +3,10 @@
 The WSGI front opens a ``RequestRecord`` per request and logs it when the answer is
 ready; spyne's events fill in what only the SOAP layer knows (operation, club, who
 called, the fault code). The line carries identifiers and outcomes only: never a body,
-a password, a digest or a person's field. JSON when ``log_format = "json"``.
+a password, a digest or a person's field. JSON when ``log_format = "json"``; in text, a value
+that is not a plain token is written as a JSON string (quoted, escaped), so no value can
+forge another field (``username=x outcome=ok`` stays one value). ``remote_addr`` is the
+caller's address (behind a trusted proxy, the one it names: ``proxies``).
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ log = logging.getLogger("partner_service.requests")
 
 RECORD_KEY = "partner.request"
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
-_QUIET_ROUTES = {"healthz", "readyz", "metrics"}
+_QUIET_ROUTES = {"healthz", "readyz"}
+_PLAIN = re.compile(r"[A-Za-z0-9._:/@+-]+")
 
 
 @dataclass
@@ -29,6 +33,7 @@ class RequestRecord:
     request_id: str
     method: str
     route: str
+    remote_addr: str | None = None
     status: int = 0
     operation: str | None = None
     club: int | None = None
@@ -46,7 +51,8 @@ class RequestRecord:
         """The caller's ``X-Request-ID`` when it is a plain token, else a new one."""
         given = environ.get("HTTP_X_REQUEST_ID", "")
         request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
-        record = cls(request_id, environ.get("REQUEST_METHOD", "GET")[:10], route)
+        record = cls(request_id, environ.get("REQUEST_METHOD", "GET")[:10], route,
+                     environ.get("REMOTE_ADDR") or None)
         environ[RECORD_KEY] = record
         return record
 
@@ -72,8 +78,14 @@ class RequestRecord:
         if not log.isEnabledFor(level):
             return
         fields = self.fields()
-        text = " ".join(f"{k}={v}" for k, v in fields.items())
+        text = " ".join(f"{k}={_text_value(v)}" for k, v in fields.items())
         log.log(level, "request %s", text, extra={"request": fields})
+
+
+def _text_value(value) -> str:
+    """A plain token as it is; anything else quoted and escaped as a JSON string."""
+    text = str(value)
+    return text if _PLAIN.fullmatch(text) else json.dumps(text)
 
 
 # --- filled in from spyne's events ---------------------------------------------------------

@@ -117,12 +117,11 @@ class Authenticator:
     def check(self, uow: UnitOfWork, token: UsernameToken, now: datetime) -> Credential:
         """The credential the token opens, writing nothing (no nonce): for a caller that then
         writes ``nonce_record(...)`` in its own transaction. A token that does not open is refused
-        here, its failure counted, exactly as ``authenticate`` refuses it: one password check
-        per request, never a second one to refuse it."""
+        here exactly as ``authenticate`` refuses it: one password check per request, never a
+        second one to refuse it. No username is ever locked (a guesser would lock out its
+        owner): failures slow down their source address instead (``throttle``, in the front)."""
         credential, opened = self._open(uow, token, now)
         if not opened:
-            if credential is not None and credential.active and not credential.is_locked(now):
-                self._record(uow, credential.id, lambda c: c.register_failure(now, self.policy))
             raise SecurityRefused("FailedAuthentication", FAILED)
         return credential
 
@@ -137,9 +136,9 @@ class Authenticator:
         credential, cached = self._credential(uow, token.username)
         opened = self._opens(credential, token, now)
         if not opened and cached:
-            # The cached row may predate a rotation, a new credential or a lifted lock: ask the
-            # database once more, and check again only against a row that changed; otherwise
-            # every guess (and every one during a lock) would cost two argon2 runs.
+            # The cached row may predate a rotation or a new credential: ask the database
+            # once more, and check again only against a row that changed; otherwise every
+            # guess would cost two argon2 runs.
             fresh, _ = self._credential(uow, token.username, fresh=True)
             unchanged = fresh is None if credential is None else credential.checks_alike(fresh)
             credential = fresh
@@ -149,9 +148,6 @@ class Authenticator:
 
     def _opens(self, credential: Credential | None, token: UsernameToken, now: datetime) -> bool:
         usable = credential is not None and credential.active
-        if usable and credential.is_locked(now) and not self._known_good(credential, token, now):
-            self._check(None, token, now)  # same cost as a real check, result ignored
-            return False
         return self._check(credential if usable else None, token, now)
 
     # --- the credential row, cached for at most policy.cache_seconds ------------------------
@@ -166,14 +162,6 @@ class Authenticator:
             credential = reading.credentials.detached(username)
         self._rows.put(username, (self._monotonic(), credential))
         return credential, False
-
-    def _record(self, uow: UnitOfWork, credential_id: int, change) -> None:
-        with uow:
-            credential = uow.credentials.get(credential_id)
-            if credential is not None:
-                change(credential)
-                uow.commit()
-        self._rows.pop(credential.username if credential else None)
 
     # --- passwords -----------------------------------------------------------------------
 
@@ -196,14 +184,6 @@ class Authenticator:
 
     def _verified_key(self, credential: Credential, slot: str, password: str) -> bytes:
         return self.secrets.cache_key(str(credential.id), str(credential.version), slot, password)
-
-    def _known_good(self, credential: Credential, token: UsernameToken, now: datetime) -> bool:
-        """A text password this process verified before: the caller, not a guesser, so a lock
-        on the username does not stop the Connector that is using it right now."""
-        if token.password_type == DIGEST:
-            return False
-        return any(self._verified.get(self._verified_key(credential, slot, token.password))
-                   for slot, _ in credential.secrets(now))
 
     # --- success -------------------------------------------------------------------------
 

@@ -143,7 +143,7 @@ def _insert(plan: Plan, client_id: int, club_id: int, user_type: UserType, chang
 def plan_record(plan: Plan, principal: Principal, club_id: int, user_type: UserType,
               changes: PersonChanges, now: datetime) -> Result:
     """Every save rule for one record, over the in-memory plan, in the contract's order."""
-    checked = check_changes(changes, user_type, now.date())
+    checked = check_changes(changes, user_type, now)
     _resolve_references(plan, checked)
     if changes.id is not None:
         key = parse_id(changes.id)

@@ -4,7 +4,9 @@
   nesting deeper than ``MAX_DEPTH``, XML other than 1.0, encodings other than UTF-8 and
   UTF-16 (WS-I R1012) and a Content-Type charset that disagrees with the document are
   refused too, each with its own message;
-- the envelope must be SOAP 1.1 (else ``VersionMismatch``) with exactly one operation;
+- the envelope must be SOAP 1.1 (else ``VersionMismatch``) with exactly one operation, the
+  one a non-empty ``SOAPAction`` header names (a gateway that filters on SOAPAction cannot be
+  walked around with another operation in the Body);
 - the WS-Security header is checked before the body is looked at;
 - schema errors and values the schema allows but Python cannot hold (year 10000,
   24:00:00) become ``Client.Validation`` naming the field; control characters that
@@ -52,11 +54,13 @@ _MESSAGES = {
     "encoding": "The request must be encoded as UTF-8 (or UTF-16), as declared "
                 "(Content-Type: text/xml; charset=utf-8).",
     "not_xml": "The request is not well-formed XML (UTF-8, one SOAP envelope).",
+    "gzip": "The request body is gzip-compressed; send the SOAP envelope uncompressed, as text/xml.",
     "empty": "The request body is empty; POST one SOAP 1.1 envelope.",
     "undeclared_entity": "The request uses an entity reference; a SOAP message declares no entities.",
 }
 _ERROR_KINDS = {"ERR_INVALID_ENCODING": "encoding", "ERR_UNSUPPORTED_ENCODING": "encoding",
-                "ERR_DOCUMENT_EMPTY": "empty", "ERR_UNDECLARED_ENTITY": "undeclared_entity"}
+                "ERR_UNDECLARED_ENTITY": "undeclared_entity"}
+_GZIP_MAGIC = b"\x1f\x8b"
 
 # lxml schema error types -> what to tell the caller (without the offending value).
 _SCHEMA_MESSAGES = {
@@ -108,6 +112,8 @@ def parse_envelope(body: bytes, charset: str | None = None) -> etree._Element:
     """
     if not body.strip():
         raise client_fault(_SYNTAX, _MESSAGES["empty"])
+    if body.startswith(_GZIP_MAGIC):
+        raise client_fault(_SYNTAX, _MESSAGES["gzip"])
     parser = etree.XMLParser(**_PARSER_OPTIONS)
     try:
         root = etree.fromstring(body, parser)
@@ -128,8 +134,23 @@ def parse_envelope(body: bytes, charset: str | None = None) -> etree._Element:
     return root
 
 
-def split_envelope(envelope: etree._Element) -> tuple[list, etree._Element]:
-    """The header's children and the one operation element of a SOAP 1.1 envelope."""
+def _check_soap_action(soap_action: str | None, operation: etree._Element) -> None:
+    """A SOAPAction that names an operation (WS-I BP R2744: the WSDL's soapAction, here the
+    operation's name) must name the Body's; an absent or empty one (``""``) says nothing."""
+    action = (soap_action or "").strip().strip('"').strip()
+    if not action:
+        return
+    name = etree.QName(operation).localname
+    if action == name or action.endswith((f"/{name}", f"#{name}", f":{name}")):
+        return
+    raise client_fault("Client", "The SOAPAction header names another operation than the SOAP Body "
+                                 "holds; send the Body's operation name as SOAPAction (the WSDL's "
+                                 "soapAction) or an empty SOAPAction.")
+
+
+def split_envelope(envelope: etree._Element, soap_action: str | None = None) -> tuple[list, etree._Element]:
+    """The header's children and the one operation element of a SOAP 1.1 envelope, which the
+    request's ``SOAPAction`` header (when given and not empty) must name."""
     if etree.QName(envelope).localname == "Envelope" and envelope.tag != f"{{{SOAP11_ENV}}}Envelope":
         raise client_fault("VersionMismatch", "This endpoint speaks SOAP 1.1 only "
                            f"(envelope namespace {SOAP11_ENV}).")
@@ -144,6 +165,7 @@ def split_envelope(envelope: etree._Element) -> tuple[list, etree._Element]:
         raise client_fault("Client.SoapError", "The SOAP Body must hold exactly one operation element.")
     if operations[0].tag == f"{{{SOAP11_ENV}}}Fault":
         raise client_fault("Client.SoapError", "A request must not be a Fault.")
+    _check_soap_action(soap_action, operations[0])
     header = [child for child in headers[0] if isinstance(child.tag, str)] if headers else []
     return header, operations[0]
 
@@ -188,7 +210,8 @@ class PartnerSoap11(FastComplexXml, Soap11):
         ctx.in_document = parse_envelope(b"".join(ctx.in_string), charset)
 
     def decompose_incoming_envelope(self, ctx, message=Soap11.REQUEST):
-        header, body = split_envelope(ctx.in_document)
+        environ = getattr(ctx.transport, "req_env", None) or {}
+        header, body = split_envelope(ctx.in_document, environ.get("HTTP_SOAPACTION"))
         ctx.in_header_doc, ctx.in_body_doc = header, body
         ctx.method_request_string = body.tag
         ctx.udc = RequestState()

@@ -68,7 +68,7 @@ def answer(operation: str, outcome: SaveOutcome) -> bytes:
 
 
 class SingleSaves:
-    """``handle(body, charset, record)`` -> ``(status, body)``, or None: spyne answers it."""
+    """``handle(body, charset, record, soap_action)`` -> ``(status, body)``, or None: spyne answers it."""
 
     def __init__(self, soap_app, open_token: Callable[[list], tuple], store: PeopleStore):
         self.protocol: PartnerSoap11 = soap_app.in_protocol
@@ -78,9 +78,10 @@ class SingleSaves:
         self.operations = {f"{{{TNS}}}{name}": (name, methods[f"{{{TNS}}}{name}"][0].in_message, *parts)
                            for name, parts in _OPERATIONS.items() if f"{{{TNS}}}{name}" in methods}
 
-    def handle(self, body: bytes, charset: str | None, record) -> tuple[str, bytes] | None:
+    def handle(self, body: bytes, charset: str | None, record,
+               soap_action: str | None = None) -> tuple[str, bytes] | None:
         try:
-            header, operation = split_envelope(parse_envelope(body, charset))
+            header, operation = split_envelope(parse_envelope(body, charset), soap_action)
         except (Fault, DomainError, ValueError, TypeError):
             return None  # spyne answers it, with the fault it always gives
         known = self.operations.get(operation.tag)
