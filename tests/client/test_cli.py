@@ -133,8 +133,9 @@ def test_push_writes_failures_with_reasons_and_exits_1(cli, tmp_path):
     assert summary(output) == {"inserted": 1, "updated": 0, "unchanged": 0, "stale": 0, "failed": 2}
     rows = [json.loads(line) for line in failures.read_text().splitlines()]
     assert [(r["line"], r["connector_id"], r["field"]) for r in rows] == [(3, "a2", "LastName"),
-                                                                          (4, "a3", None)]
-    assert "birth_date" in rows[1]["message"]
+                                                                          (4, "a3", "BirthDate")]
+    assert rows[1]["message"] == "BirthDate must be a date (YYYY-MM-DD)"
+    assert rows[1]["record"]["birth_date"] == "not-a-date"  # the record itself: the file can be pushed again
 
 
 def test_an_interrupted_push_exits_2_and_a_rerun_finishes(cli, tmp_path, stored):
