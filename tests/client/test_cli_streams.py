@@ -141,8 +141,8 @@ def test_json_lines_errors_name_the_line(sheet, tmp_path):
 
 
 def prospects(path: Path, count: int) -> None:
-    path.write_text("".join(json.dumps({"connector_id": f"P{n}", "first_name": "F", "last_name": f"L{n}"}) + "\n"
-                            for n in range(count)))
+    path.write_text("".join(json.dumps({"connector_id": f"P{n}", "first_name": "F", "last_name": f"L{n}"})
+                            + "\n" for n in range(count)))
 
 
 def test_not_a_terminal_one_line_a_message_errors_on_stderr_and_progress_lines(sheet, tmp_path):
@@ -157,8 +157,8 @@ def test_not_a_terminal_one_line_a_message_errors_on_stderr_and_progress_lines(s
                     "--batch-size", "50", env=client_env(PARTNER_CLIENT_PROGRESS_SECONDS="0"))
     assert done.code == 0, shown(done)
     progress = done.stderr.splitlines()
-    assert progress and all(re.fullmatch(r"push: [\d,]+ of 450 records, [\d,]+ a second(, about .+ left)?", line)
-                            for line in progress), progress
+    line_form = r"push: [\d,]+ of 450 records, [\d,]+ a second(, about .+ left)?"
+    assert progress and all(re.fullmatch(line_form, line) for line in progress), progress
     assert "450 of 450" in progress[-1]
     assert "push:" not in done.stdout and "inserted" in done.stdout
 
