@@ -427,10 +427,11 @@ def push(obj: dict, sheet_path: str, records_file: str, failures_path: str | Non
 
 
 def _push_end(run: Run, report: PushReport, failures_file: Path, test: bool, retried: int) -> NoReturn:
-    columns = [*_ACTIONS, *(["validated"] if test else []), *(["not sent"] if report.aborted else [])]
+    stopped = ["no answer", "not sent"] if report.aborted else []
+    columns = [*_ACTIONS, *(["validated"] if test else []), *stopped]
     figures = [*(report.count(Action(name.capitalize())) for name in _ACTIONS),
                *([report.count(Action.VALIDATED)] if test else []),
-               *([report.unanswered + report.not_sent] if report.aborted else [])]
+               *([report.unanswered, report.not_sent] if report.aborted else [])]
     run.output.table("push summary", columns, [[str(f) for f in figures]], right=tuple(columns))
     if report.without_owner or report.without_source:
         run.output.note(f"sent without owner (staff not linked): {report.without_owner}; "
@@ -440,17 +441,18 @@ def _push_end(run: Run, report: PushReport, failures_file: Path, test: bool, ret
     written = _write_failures(failures_file, report)
     if report.failures and not report.aborted:
         run.output.note(f"{len(report.failures)} failed records written to {failures_file}")
-    document = {"actions": {a.value: report.count(a) for a in Action},
+    total = report.processed + report.unanswered + report.not_sent
+    document = {"records": total, "actions": {a.value: report.count(a) for a in Action},
                 "sent": report.sent, "saved": report.saved, "failed": len(report.failures),
                 "unanswered": report.unanswered, "not_sent": report.not_sent,
                 "without_owner": report.without_owner, "without_source": report.without_source,
                 "retried_calls": retried, "failures_file": str(failures_file), "failures_written": written}
     if report.aborted:
-        run.stop(f"The push to {run.host} stopped early: {report.aborted}. Sent {report.sent} records: "
-                 f"{report.saved} saved, {len(report.failures)} failed, {report.unanswered} without an answer; "
-                 f"{report.not_sent} not sent. The {written} records not finished are in {failures_file} "
-                 "with the reason; run the same push again (or push that file) to finish: a record is "
-                 "never saved twice", **document)
+        run.stop(f"The push to {run.host} stopped early: {report.aborted}. Of {total} records, {report.saved} "
+                 f"were saved, {len(report.failures)} failed, {report.unanswered} were sent without an answer "
+                 f"and {report.not_sent} were not sent. The {written} records not finished are in "
+                 f"{failures_file} with the reason; run the same push again (or push that file) to finish: "
+                 "a record is never saved twice", **document)
     if report.failures:
         run.output.warning(f"{len(report.failures)} records failed; they are in {failures_file} "
                            "with the reason")

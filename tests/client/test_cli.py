@@ -150,11 +150,24 @@ def test_an_interrupted_push_exits_2_and_a_rerun_finishes(cli, tmp_path, stored)
     prospects(records, 50)
     code, output = run("--links", links, "push", "--sheet", sheet, str(records))
     assert code == 2 and "stopped early" in output
+    assert ("Of 50 records, 20 were saved, 0 failed, 10 were sent without an answer and 20 were not sent"
+            in output)
+    assert summary(output) == {"inserted": 20, "updated": 0, "unchanged": 0, "stale": 0, "failed": 0,
+                               "no answer": 10, "not sent": 20}
     assert len(stored()) == 20
+    failures = Path(f"{records}.failures.jsonl")
+    entries = [json.loads(line) for line in failures.read_text().splitlines()]
+    assert [e["line"] for e in entries] == list(range(21, 51))
+    assert {e["code"] for e in entries[:10]} == {"Connector.NoAnswer"}
+    assert {e["code"] for e in entries[10:]} == {"Connector.NotSent"}
+    assert "Server.Unavailable" in entries[0]["message"] and "not sent" in entries[-1]["message"]
     holder["app"].plan.clear()
-    code, output = run("--links", links, "push", "--sheet", sheet, str(records))
+    code, output = run("--links", links, "push", "--sheet", sheet, str(failures))  # the failures file itself
     assert code == 0, output
+    assert summary(output)["inserted"] == 30
     assert len(stored()) == 50
+    code, output = run("--links", links, "push", "--sheet", sheet, str(records))  # or the same file again
+    assert code == 0 and summary(output)["unchanged"] == 50, output
 
 
 def test_the_installed_command_leaves_its_report_failures_and_links_complete(cli, tmp_path, stored):

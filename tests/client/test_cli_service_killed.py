@@ -68,11 +68,11 @@ def test_a_push_stopped_by_killing_the_service_finishes_on_a_rerun_without_dupli
 
         message = next(line for line in stderr.splitlines() if line.startswith("error: "))
         assert f"The push to 127.0.0.1:{port} stopped early" in message
-        figures = re.search(r"Sent (\d+) records: (\d+) saved, (\d+) failed, (\d+) without an answer; "
-                            r"(\d+) not sent\.", message)
+        figures = re.search(r"Of (\d+) records, (\d+) were saved, (\d+) failed, (\d+) were sent without an "
+                            r"answer and (\d+) were not sent\.", message)
         assert figures, message
-        sent, saved, failed, unanswered, not_sent = map(int, figures.groups())
-        assert failed == 0 and sent == saved + unanswered and saved + unanswered + not_sent == RECORDS
+        total, saved, failed, unanswered, not_sent = map(int, figures.groups())
+        assert (total, failed) == (RECORDS, 0) and saved + unanswered + not_sent == RECORDS
         assert saved <= saved_before <= saved + unanswered  # an unanswered batch may have been saved
         entries = [json.loads(line) for line in failures.read_text().splitlines()]
         assert len(entries) == RECORDS - saved

@@ -235,3 +235,41 @@ def test_help_version_sheet_from_the_environment_and_links_beside_the_sheet(part
     Path(sheet).write_text(Path(sheet).read_text() + 'links = "elsewhere.sqlite3"\n')
     assert "elsewhere.sqlite3" in captured("check", env=env).stdout
     assert (folder / "elsewhere.sqlite3").exists()
+
+
+class WsdlAnswers:
+    """WSGI middleware answering ``GET ?wsdl`` with the planned HTTP statuses first."""
+
+    def __init__(self, app, statuses):
+        self.app, self.statuses, self.reads = app, list(statuses), 0
+
+    def __call__(self, environ, start_response):
+        if environ["REQUEST_METHOD"] == "GET" and environ.get("QUERY_STRING") == "wsdl":
+            self.reads += 1
+            if self.statuses:
+                status = self.statuses.pop(0)
+                start_response(f"{status} Planned", [("Content-Type", "text/plain"), ("Content-Length", "2")])
+                return [b"no"]
+        return self.app(environ, start_response)
+
+
+def test_the_wsdl_read_is_retried_and_its_404_hint_is_shown_whole(partner, world, tmp_path):
+    holder = {}
+
+    def wrap(statuses):
+        def make(app):
+            holder["app"] = WsdlAnswers(app, statuses)
+            return holder["app"]
+        return make
+
+    links = f"sqlite:///{tmp_path / 'l.sqlite3'}"
+    sheet = write_sheet(tmp_path / "retried.toml", partner(wrap=wrap([503, 502])), world.acme_club_ids[:1])
+    done = captured("--links", links, "check", "--sheet", sheet)
+    assert done.code == 0 and holder["app"].reads == 3, shown(done)
+
+    settings = partner(wrap=wrap([404] * 10))
+    sheet = write_sheet(tmp_path / "hidden.toml", settings, world.acme_club_ids[:1])
+    done = captured("--links", links, "check", "--sheet", sheet)
+    host = settings.url.split("/")[2]
+    assert done.code == 2 and holder["app"].reads == 1, shown(done)  # a 404 is not repeated
+    assert f"{host} answered HTTP 404; set [options] operations in the turn-up sheet" in done.stderr
