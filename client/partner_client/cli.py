@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import sys
+import textwrap
 import time
 import traceback
 from collections import Counter
@@ -32,7 +33,7 @@ from .generated.types import Action
 from .linkstore import KINDS, LinkStore
 from .output import ExitCode, Output, literal
 from .push import Pusher, PushReport
-from .records import LEAD_SOURCES, PEOPLE, PERSON_COLUMNS, STAFF, Columns, InputFormat, parse_rows, read_rows
+from .records import LEAD_SOURCES, PEOPLE, PERSON_FIELDS, STAFF, Columns, InputFormat, parse_rows, read_rows
 from .sheet import TurnupSheet, read_sheet
 from .sync import ConnectorLeadSource, ConnectorStaff, Outcome, SyncItem, sync_lead_sources, sync_staff
 
@@ -47,7 +48,7 @@ INPUT_HELP = """\b
 Input files: CSV with a header line (UTF-8 with or without a byte-order mark by
 default; comma or semicolon separated, sniffed from the header) or JSON Lines
 (one JSON object a line; any name not ending in .csv). Column names are the
-snake_case names below or the contract's names (FirstName for first_name)."""
+snake_case names above or the contract's names (FirstName for first_name)."""
 
 
 def _version() -> str:
@@ -190,7 +191,7 @@ def _read_items(run: Run, path: str, columns: Columns, form: InputFormat) -> lis
         for row in read_rows(path, columns, form):
             if row.problem:
                 run.stop(f"{path}: {row.problem}")
-            values = {k: literal(row.values.get(k) or "").strip() for k in columns.required}
+            values = {k: str(row.values.get(k) or "").strip() for k in columns.required}
             if not values["connector_id"]:
                 run.stop(f"{path} line {row.line}: connector_id is required")
             rows.append(values)
@@ -383,9 +384,8 @@ The records file's columns (one person a row):
   owner_id        the Connector's staff ID; sent as the linked partner LeadOwnerId
   lead_source_id  the Connector's lead source ID; sent as the linked LeadSourceId
   fields_to_null  field names to clear (FieldName;FieldName or a JSON list)
-  person fields   {", ".join(c for c in PERSON_COLUMNS if c not in
-                              ("connector_id", "user_type", "club_id", "owner_id",
-                               "lead_source_id", "fields_to_null"))}
+  person fields   {textwrap.fill(", ".join(PERSON_FIELDS), 78, initial_indent=" " * 18,
+                                subsequent_indent=" " * 18)[18:]}
 Dates are YYYY-MM-DD, date-times YYYY-MM-DDTHH:MM:SS[+00:00]; gender is Male,
 Female, Other or Unspecified; status Active or Inactive. An empty value is left
 out (the partner keeps what it has). The failures file (JSON Lines) holds every

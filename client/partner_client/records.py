@@ -48,6 +48,7 @@ _WIRE_NAMES = {name: meta["wire"] for name, meta in PERSON_FIELDS.items()}
 _CONTROL = {"connector_id": "ExternalId", "user_type": "UserType", "club_id": "ClubId",
             "owner_id": "LeadOwnerId", "lead_source_id": "LeadSourceId", "fields_to_null": "FieldsToNull"}
 PERSON_COLUMNS = (*_CONTROL, *PERSON_FIELDS)
+_KNOWN = frozenset(PERSON_COLUMNS)
 # The contract's element names are accepted as column names too (``FirstName`` for ``first_name``);
 # ``ExternalId`` is the Connector's ID, the column ``connector_id``.
 _ALIASES = {wire.casefold(): name for name, wire in _WIRE_NAMES.items()} | {
@@ -268,7 +269,8 @@ def _to_null(value: Any) -> tuple[str, ...]:
 
 def parse_record(line: int, row: dict[str, Any], default_club: int | None) -> ConnectorRecord | RecordProblem:
     """One row as a save, or the problem that keeps it from being one."""
-    row = {PEOPLE.column(k): v for k, v in row.items()}
+    if not _KNOWN.issuperset(row):
+        row = {PEOPLE.column(k): v for k, v in row.items()}
     connector_id = None if _blank(row.get("connector_id")) else str(row["connector_id"]).strip()
     if connector_id is None:
         return RecordProblem(line, None, "ExternalId is required: the record has no connector_id",
