@@ -192,3 +192,19 @@ def test_the_installed_command_leaves_its_report_failures_and_links_complete(cli
         store.close()
     assert {k: v.partner_id for k, v in linked.items()} == {
         k: str(row["id"]) for k, row in stored().items() if k != "IT-bad"}
+
+
+def test_a_sync_stopped_early_says_what_was_done_and_what_not(cli, tmp_path):
+    def wrap(app):
+        return FailsOnPurpose(app, ["pass"] + ["unavailable"] * 20)
+
+    sheet, links = cli(["GetStaffByEmail", "SaveProspect"], wrap=wrap, attempts=1)
+    staff = tmp_path / "staff.csv"
+    staff.write_text("connector_id,email\n1111,jstaff@club.com\n2222,a@club.com\n3333,b@club.com\n")
+    result = CliRunner().invoke(main, ["--links", links, "sync-staff", "--sheet", sheet, str(staff), "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    document = json.loads(result.stdout)
+    assert (document["status"], document["counts"], document["not_done"]) == ("stopped", {"linked": 1}, 2)
+    assert "The sync stopped early: 1 of 3 staff done, 2 not done" in result.stderr
+    assert "Server.Unavailable" in result.stderr
