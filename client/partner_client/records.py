@@ -193,8 +193,12 @@ def _json_rows(path: Path, handle, columns: Columns, form: InputFormat) -> Itera
                 yield Row(number, {}, f"line {number} is not JSON ({error.msg} at column {error.colno}); "
                                       "a JSON Lines file holds one JSON object a line")
                 continue
-            if isinstance(value, dict) and isinstance(value.get(FAILURE_RECORD_KEY), dict):
-                value = value[FAILURE_RECORD_KEY]  # a line of a failures file
+            if isinstance(value, dict) and FAILURE_RECORD_KEY in value and "code" in value:  # a failures file's
+                if not isinstance(value[FAILURE_RECORD_KEY], dict):
+                    yield Row(number, {}, f"line {number} is a failure without a record to send "
+                                          f"({value.get('message')})")
+                    continue
+                value = value[FAILURE_RECORD_KEY]
             if not isinstance(value, dict):
                 yield Row(number, {}, f"line {number} is a JSON {type(value).__name__}, not an object")
                 continue

@@ -188,3 +188,16 @@ def test_the_push_command_restores_the_interpreters_switch_interval():
     with prompt_handover(0.0005):
         assert sys.getswitchinterval() == 0.0005
     assert sys.getswitchinterval() == before
+
+
+def test_a_failures_file_line_is_read_as_its_record(tmp_path):
+    from partner_client.records import read_records
+
+    path = tmp_path / "people.jsonl.failures.jsonl"
+    path.write_text('{"line": 4, "connector_id": "a", "code": "Connector.NotSent", "field": null, '
+                    '"message": "not sent", "record": {"connector_id": "a", "FirstName": "Ann"}}\n'
+                    '{"line": 5, "connector_id": null, "code": "Connector.Record", "field": null, '
+                    '"message": "line 5 is not JSON", "record": null}\n')
+    record, problem = read_records(path, 1)
+    assert (record.line, record.connector_id, record.values) == (1, "a", {"first_name": "Ann"})
+    assert problem.message == "line 2 is a failure without a record to send (line 5 is not JSON)"
