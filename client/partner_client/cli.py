@@ -108,7 +108,9 @@ class Run:
             yield
         except exc.PartnerError as error:
             self.stop(self.reason(error))
-        except (SystemExit, KeyboardInterrupt, click.exceptions.ClickException, click.exceptions.Exit):
+        except KeyboardInterrupt:
+            self.stop("Interrupted; what was done is kept, and a re-run is safe")
+        except (SystemExit, click.exceptions.ClickException, click.exceptions.Exit):
             raise
         except Exception as error:  # noqa: BLE001 (a bug or an environment problem: one message, exit 2)
             if self.verbose:
