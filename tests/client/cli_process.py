@@ -17,10 +17,11 @@ import subprocess
 import sys
 import termios
 import time
-import urllib.request
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..support_gunicorn import _wait_healthy
 
 BIN = Path(sys.executable).parent
 
@@ -83,8 +84,7 @@ def in_pty(*args: str, env: dict | None = None, columns: int = 100, timeout: flo
 
 
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
+    with socket.create_server(("127.0.0.1", 0)) as probe:
         return probe.getsockname()[1]
 
 
@@ -106,16 +106,7 @@ class ServiceProcess:
              "--workers", "1", "--threads", "4"],
             env={**self.env, "PARTNER_LOG_LEVEL": "warning"}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
             start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"the service exited: {self.process.stderr.read().decode()[-2000:]}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2):
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("the service did not become healthy")
+        _wait_healthy(self.url, self.process, 60)
 
     def kill(self) -> None:
         """SIGKILL to the master and every worker: no graceful anything."""
