@@ -24,7 +24,7 @@ def _free_port() -> int:
         return probe.getsockname()[1]
 
 
-def _wait_healthy(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
+def wait_healthy(url: str, server: subprocess.Popen, seconds: float = 30) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
@@ -65,7 +65,7 @@ def gunicorn(database_url: str, principals: dict[str, int], data_dir: Path, max_
                               cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, server)
+        wait_healthy(url, server)
         yield url, server.pid
     finally:
         server.send_signal(signal.SIGTERM)

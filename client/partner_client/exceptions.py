@@ -86,3 +86,7 @@ class Unavailable(Fault):
 
 class ServerError(Fault):
     """Any other fault (``Server``, ``Client`` or an unknown code)."""
+
+
+class InputError(PartnerError):
+    """An input file that cannot be read as records: encoding, header, a missing file."""

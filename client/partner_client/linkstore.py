@@ -20,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import Column, DateTime, Engine, Integer, MetaData, String, Table, create_engine, func, select
 
+# The library's default; the command line's is beside the turn-up sheet (``TurnupSheet.links_url``).
 DEFAULT_PATH = Path("var") / "partner-client-links.sqlite3"
 
 metadata = MetaData()
@@ -38,6 +39,17 @@ staff_links = _table("staff_links", Column("email", String(254), nullable=False)
 lead_source_links = _table("lead_source_links", Column("name", String(100), nullable=False))
 person_links = _table("person_links", Column("user_type", String(20), nullable=False),
                       Column("club_id", Integer, nullable=False))
+
+
+@dataclass(frozen=True)
+class Link:
+    """One remembered pair of IDs, as ``links list`` shows it; ``detail`` is the email (staff),
+    the name (lead sources) or the user type and club (people)."""
+
+    connector_id: str
+    partner_id: str
+    detail: str
+    linked_at: datetime
 
 
 @dataclass(frozen=True)
@@ -143,6 +155,26 @@ class LinkStore:
         self._upsert(person_links, [{"connector_id": k.connector_id, "partner_id": k.partner_id,
                                      "user_type": k.user_type, "club_id": k.club_id} for k in links])
 
+    def links(self, kind: str) -> list[Link]:
+        """Every link of one kind (``KINDS``), by connector ID."""
+        table = KINDS[kind]
+        with self.engine.connect() as connection:
+            rows = connection.execute(select(table).where(table.c.partner == self.partner)
+                                      .order_by(table.c.connector_id)).all()
+        return [Link(row.connector_id, row.partner_id, _detail(kind, row), row.linked_at) for row in rows]
+
+    def forget(self, kind: str, connector_ids: Iterable[str] | None) -> int:
+        """Forget links of one kind (all of them when ``connector_ids`` is ``None``); how many.
+        A forgotten person is saved by ``ExternalId`` next time, which finds the same record."""
+        table = KINDS[kind]
+        statement = table.delete().where(table.c.partner == self.partner)
+        with self.engine.begin() as connection:
+            if connector_ids is None:
+                return connection.execute(statement).rowcount
+            ids = list(connector_ids)
+            return sum(connection.execute(statement.where(table.c.connector_id.in_(ids[start:start + 500])))
+                       .rowcount for start in range(0, len(ids), 500))
+
     def counts(self) -> dict[str, int]:
         def count(connection, table: Table) -> int:
             query = select(func.count()).select_from(table).where(table.c.partner == self.partner)
@@ -151,3 +183,14 @@ class LinkStore:
         with self.engine.connect() as connection:
             return {table.name: count(connection, table)
                     for table in (staff_links, lead_source_links, person_links)}
+
+
+KINDS = {"staff": staff_links, "lead-sources": lead_source_links, "people": person_links}
+
+
+def _detail(kind: str, row) -> str:
+    if kind == "staff":
+        return row.email
+    if kind == "lead-sources":
+        return row.name
+    return f"{row.user_type} in club {row.club_id}"

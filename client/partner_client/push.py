@@ -27,7 +27,7 @@ from . import exceptions as exc
 from .generated.service import PartnerClient
 from .generated.types import Action, Member, Prospect, SaveResult
 from .linkstore import LinkStore, PersonLink
-from .records import ConnectorRecord, RecordProblem
+from .records import FAILURE_RECORD_KEY, ConnectorRecord, RecordProblem
 from .runtime import Answer, PreparedCall
 from .wire import too_long
 
@@ -35,17 +35,34 @@ BATCH_MAX = 200  # contract "Batch operations": 1 to 200 records
 _MEMBER_FIELDS = {f.name for f in dataclasses.fields(Member)}
 
 
+NOT_SENT = "Connector.NotSent"  # the push stopped before sending it
+NO_ANSWER = "Connector.NoAnswer"  # sent, no answer: the partner may have saved it; a re-run updates it
+LOCAL = "Connector.Record"  # refused before sending (the file's row cannot be a save)
+
+
 @dataclass(frozen=True)
 class Failure:
+    """A record the push did not finish: its line, the reason (``field`` is the contract's
+    element name, as the partner reports it) and the record as read, so that the failures
+    file can be pushed again."""
+
     line: int
     connector_id: str | None
     code: str
     message: str
     field: str | None = None
+    record: dict | None = None
 
     def as_dict(self) -> dict:
         return {"line": self.line, "connector_id": self.connector_id, "code": self.code,
-                "field": self.field, "message": self.message}
+                "field": self.field, "message": self.message, FAILURE_RECORD_KEY: self.record}
+
+    @property
+    def reason(self) -> str:
+        """The message, always with the field it is about."""
+        if self.field and not self.message.startswith(self.field):
+            return f"{self.field}: {self.message}"
+        return self.message
 
 
 @dataclass
@@ -55,6 +72,8 @@ class PushReport:
     without_owner: int = 0
     without_source: int = 0
     aborted: str | None = None
+    sent: int = 0  # records put on the wire (answered or not)
+    unfinished: list[Failure] = field(default_factory=list)  # NO_ANSWER and NOT_SENT, when stopped early
 
     def count(self, action: Action) -> int:
         return self.actions[action]
@@ -62,6 +81,18 @@ class PushReport:
     @property
     def processed(self) -> int:
         return sum(self.actions.values())
+
+    @property
+    def saved(self) -> int:
+        return self.processed - self.actions[Action.FAILED]
+
+    @property
+    def unanswered(self) -> int:
+        return sum(f.code == NO_ANSWER for f in self.unfinished)
+
+    @property
+    def not_sent(self) -> int:
+        return sum(f.code == NOT_SENT for f in self.unfinished)
 
 
 class Aborted(Exception):
@@ -83,6 +114,32 @@ class Pusher:
         self.report = PushReport()
         self._staff: dict[str, str | None] = {}
         self._sources: dict[str, str | None] = {}
+        self._open: dict[int, ConnectorRecord | RecordProblem] = {}  # read, no outcome yet, by line
+        self._sent: set[int] = set()  # lines put on the wire
+
+    def _reading(self, records: Iterable[ConnectorRecord | RecordProblem]):
+        for record in records:
+            self._open[record.line] = record
+            yield record
+
+    def _finish(self, line: int) -> None:
+        self._open.pop(line, None)
+
+    def _stopped(self, reason: str, rest) -> None:
+        """The push stopped early: every record read or left in the file without an outcome
+        is reported, as sent without an answer or as not sent."""
+        reason = reason.rstrip(".")
+        self.report.aborted = reason
+        for _record in rest:
+            pass  # ``_reading`` keeps each
+        for line, record in sorted(self._open.items()):
+            if line in self._sent:
+                code, message = NO_ANSWER, (f"sent, but no answer came ({reason}); the partner may have "
+                                            "saved it, and a re-run updates it without a duplicate")
+            else:
+                code, message = NOT_SENT, f"not sent: the push stopped early ({reason})"
+            self.report.unfinished.append(Failure(line, record.connector_id, code, message, None, record.row))
+        self._open.clear()
 
     def push(self, records: Iterable[ConnectorRecord | RecordProblem]) -> PushReport:
         # One batch at a time on the wire, each sent once the previous one is answered; the next
@@ -91,9 +148,10 @@ class Pusher:
         # flight waits for its links: it must carry the Ids). The sending thread only sends:
         # all it does in Python competes for the GIL with the building, which doubles its cost.
         in_flight: _InFlight | None = None  # cleared before it is landed: never landed twice
+        reading = self._reading(records)
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="partner-push") as sender:
             try:
-                for problems, batch in self._batches(records):
+                for problems, batch in self._batches(reading):
                     if in_flight and not in_flight.ids.isdisjoint(r.connector_id for r in batch):
                         landing, in_flight = in_flight, None  # this batch needs the Ids it brings
                         self._land(landing)
@@ -101,6 +159,7 @@ class Pusher:
                     previous, in_flight = in_flight, None
                     answer = previous.answer.result() if previous else None
                     if staged.ready:  # sent while the previous answer is read and its links stored
+                        self._sent.update(r.line for r, _ in staged.ready)
                         in_flight = _InFlight(sender.submit(self._send, staged), staged.ready,
                                               {r.connector_id for r, _ in staged.ready})
                     self._count_staged(staged)
@@ -113,9 +172,13 @@ class Pusher:
                 if in_flight:  # the partner may have saved it: keep its Ids for the next run
                     with contextlib.suppress(Exception):
                         self._land(in_flight)
-                if not isinstance(error, Aborted):
+                if isinstance(error, KeyboardInterrupt):
+                    self._stopped("interrupted", reading)
+                elif isinstance(error, Aborted):
+                    self._stopped(str(error), reading)
+                else:
                     raise
-                self.report.aborted = str(error)
+        self.report.sent = len(self._sent)
         return self.report
 
     def _batches(self, records: Iterable[ConnectorRecord | RecordProblem]):
@@ -141,10 +204,11 @@ class Pusher:
     def _key(record: ConnectorRecord) -> tuple[int | None, str]:
         return (record.club_id, record.user_type)
 
-    def _fail_local(self, line: int, connector_id: str | None, message: str, field: str | None = None) -> None:
+    def _fail(self, record: ConnectorRecord | RecordProblem, code: str, message: str,
+              field: str | None = None) -> None:
         self.report.actions[Action.FAILED] += 1
-        self.report.failures.append(Failure(line, connector_id, "Connector.Record", message, field))
-        self.progress(1)
+        self.report.failures.append(Failure(record.line, record.connector_id, code, message, field, record.row))
+        self._finish(record.line)
 
     def _linked(self, cache: dict[str, str | None], lookup, connector_id: str | None) -> str | None:
         if connector_id is None:
@@ -192,9 +256,11 @@ class Pusher:
 
     def _count_staged(self, staged: _Staged) -> None:
         for problem in staged.problems:
-            self._fail_local(problem.line, problem.connector_id, problem.message)
+            self._fail(problem, LOCAL, problem.message, problem.field)
         for record, name, limit in staged.too_long:
-            self._fail_local(record.line, record.connector_id, f"{name} is longer than {limit}", name)
+            self._fail(record, LOCAL, f"{name} is longer than {limit} characters", name)
+        if staged.problems or staged.too_long:
+            self.progress(len(staged.problems) + len(staged.too_long))
         self.report.without_owner += staged.without_owner
         self.report.without_source += staged.without_source
 
@@ -253,18 +319,17 @@ class Pusher:
         links = []
         for (record, _wire), result in zip(ready, results, strict=True):
             if isinstance(result, exc.Fault):
-                self.report.actions[Action.FAILED] += 1
-                self.report.failures.append(Failure(record.line, record.connector_id, result.code,
-                                                    result.message, result.field))
+                self._fail(record, result.code, result.message, result.field)
                 continue
-            self.report.actions[result.action] += 1
             if result.action is Action.FAILED:
                 error = result.error
-                self.report.failures.append(Failure(record.line, record.connector_id,
-                                                    error.code if error else "Failed",
-                                                    error.message if error else "the partner gave no reason",
-                                                    error.field if error else None))
-            elif result.id and result.action is not Action.VALIDATED:
+                self._fail(record, error.code if error else "Failed",
+                           error.message if error else "the partner gave no reason",
+                           error.field if error else None)
+                continue
+            self.report.actions[result.action] += 1
+            self._finish(record.line)
+            if result.id and result.action is not Action.VALIDATED:
                 user_type = result.user_type.value if result.user_type else record.user_type
                 links.append(PersonLink(record.connector_id, result.id, user_type, record.club_id))
         self.store.link_people(links)

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Any, ClassVar, Self
+from urllib.parse import urlsplit
 
 import requests
 import zeep
@@ -41,18 +42,25 @@ _ZEEP_SETTINGS = zeep.Settings(strict=True, xml_huge_tree=False, forbid_dtd=True
 
 
 def discover(session: requests.Session, settings: ConnectionSettings) -> Capabilities:
-    """The operations the partner's WSDL (``<url>?wsdl``) publishes."""
+    """The operations the partner's WSDL (``<url>?wsdl``) publishes; the read is retried
+    like every other read (``retry``)."""
     url = f"{settings.url}?wsdl"
-    try:
-        response = get(session, settings, url)
-    except requests.RequestException as error:
-        raise from_transport(error, "GET ?wsdl") from None
-    if response.status_code != 200:
-        raise ProtocolError(f"GET ?wsdl answered HTTP {response.status_code}; set [options] operations "
-                            "in the turn-up sheet if the partner does not publish its WSDL.",
-                            response.status_code)
+
+    def read() -> bytes:
+        try:
+            response = get(session, settings, url)
+        except requests.RequestException as error:
+            raise from_transport(error, "GET ?wsdl", url) from None
+        if response.status_code != 200:
+            raise ProtocolError(f"GET ?wsdl: {urlsplit(url).netloc} answered HTTP {response.status_code}; set "
+                                "[options] operations in the turn-up sheet if the partner does not publish "
+                                "its WSDL.", response.status_code)
+        return response.content
+
+    policy = RetryPolicy(settings.attempts, settings.backoff, settings.backoff_max)
+    wsdl = policy.run(read, safe=True, what="GET ?wsdl")
     # Operations beyond this contract (a newer partner) are ignored: the client cannot call them.
-    return Capabilities.of(operations_in_wsdl(response.content) & known_operations())
+    return Capabilities.of(operations_in_wsdl(wsdl) & known_operations())
 
 
 class Answer:

@@ -7,7 +7,10 @@ for the same (client ID, club IDs, connection information, custom options).
 
 Options this client reads (others are kept in ``options`` untouched): ``verify``,
 ``ca_bundle``, ``connect_timeout``, ``read_timeout``, ``attempts``, ``backoff``,
-``operations`` (skip reading ``?wsdl``), ``insecure_http``, ``batch_size``.
+``operations`` (skip reading ``?wsdl``), ``insecure_http``, ``batch_size``, ``links``
+(the link store: a SQLAlchemy URL, or a SQLite file path relative to the sheet's folder;
+default ``partner-client-links.sqlite3`` in the sheet's folder, so the links of a partner
+stay with its sheet whatever the working directory).
 """
 
 from __future__ import annotations
@@ -25,6 +28,8 @@ _REQUIRED = {"client_id": int, "club_ids": list, "url": str, "username": str, "p
 _SETTING_OPTIONS = {"verify": bool, "ca_bundle": str, "connect_timeout": (int, float),
                     "read_timeout": (int, float), "attempts": int, "backoff": (int, float),
                     "insecure_http": bool}
+_OTHER_OPTIONS = {"batch_size": int, "links": str}
+LINKS_FILE = "partner-client-links.sqlite3"
 
 
 @dataclass(frozen=True)
@@ -37,6 +42,19 @@ class TurnupSheet:
     password: str = field(repr=False)
     password_type: str = "digest"  # noqa: S105 (the UsernameToken password type, not a secret)
     options: dict[str, Any] = field(default_factory=dict)
+    folder: Path | None = None  # where the sheet was read from
+
+    @property
+    def links_url(self) -> str:
+        """The link store: ``[options] links`` (a URL, or a file relative to the sheet), else
+        ``partner-client-links.sqlite3`` beside the sheet."""
+        value = self.options.get("links") or LINKS_FILE
+        if "://" in value:
+            return value
+        path = Path(value).expanduser()
+        if not path.is_absolute():
+            path = (self.folder or Path.cwd()) / path
+        return f"sqlite:///{path.resolve()}"
 
     @property
     def partner_key(self) -> str:
@@ -56,7 +74,7 @@ class TurnupSheet:
                                   password_type=self.password_type, **values)
 
 
-def parse_sheet(text: str) -> TurnupSheet:
+def parse_sheet(text: str, folder: Path | None = None) -> TurnupSheet:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -72,7 +90,7 @@ def parse_sheet(text: str) -> TurnupSheet:
     options = data.get("options", {})
     if not isinstance(options, dict):
         raise ConfigurationError("[options] must be a table.")
-    for key, kind in _SETTING_OPTIONS.items():
+    for key, kind in (_SETTING_OPTIONS | _OTHER_OPTIONS).items():
         if key in options and not isinstance(options[key], kind):
             raise ConfigurationError(f"options.{key} has the wrong type.")
     if "operations" in options and not (isinstance(options["operations"], list)
@@ -80,7 +98,7 @@ def parse_sheet(text: str) -> TurnupSheet:
         raise ConfigurationError("options.operations must be a list of operation names.")
     sheet = TurnupSheet(client_id=data["client_id"], club_ids=tuple(data["club_ids"]), url=data["url"],
                         scheme=scheme, username=data["username"], password=data["password"],
-                        password_type=data.get("password_type", "digest"), options=options)
+                        password_type=data.get("password_type", "digest"), options=options, folder=folder)
     sheet.connection()  # every setting checked now, not at the first call
     return sheet
 
@@ -90,4 +108,9 @@ def read_sheet(path: str | Path) -> TurnupSheet:
         text = Path(path).read_text(encoding="utf-8")
     except OSError as error:
         raise ConfigurationError(f"Cannot read the turn-up sheet {path}: {error.strerror}.") from None
-    return parse_sheet(text)
+    except UnicodeDecodeError:
+        raise ConfigurationError(f"The turn-up sheet {path} is not UTF-8 text.") from None
+    try:
+        return parse_sheet(text, Path(path).resolve().parent)
+    except ConfigurationError as error:
+        raise ConfigurationError(f"{path}: {error.message}") from None

@@ -15,7 +15,7 @@ the contract's "What the Connector does with it":
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -85,43 +85,59 @@ def _staff_match(client: PartnerClient, email: str,
     return (matches[0].staff_id if len(matches) == 1 else None), len(matches)
 
 
-def sync_staff(client: PartnerClient, store: LinkStore, staff: Iterable[ConnectorStaff]) -> list[SyncItem]:
-    """Link each Connector staff member to the one partner staff member with its email."""
+def _collecting(on_item: Callable[[SyncItem], None] | None):
+    items: list[SyncItem] = []
+
+    def add(item: SyncItem) -> None:
+        items.append(item)
+        if on_item is not None:
+            on_item(item)
+    return items, add
+
+
+def sync_staff(client: PartnerClient, store: LinkStore, staff: Iterable[ConnectorStaff],
+               on_item: Callable[[SyncItem], None] | None = None) -> list[SyncItem]:
+    """Link each Connector staff member to the one partner staff member with its email.
+
+    ``on_item`` is told of each item as it is done (progress; what was done when a
+    failure that stops the sync is raised)."""
     lookup = client.capabilities.staff_lookup
     wanted = list(staff)
+    items, add = _collecting(on_item)
     if lookup is None:
-        return [SyncItem(s.connector_id, Outcome.UNMATCHED, message="the partner offers no staff lookup; "
-                         "prospects are sent without an owner") for s in wanted]
+        for s in wanted:
+            add(SyncItem(s.connector_id, Outcome.UNMATCHED, message="the partner offers no staff lookup; "
+                         "prospects are sent without an owner"))
+        return items
     index: dict[str, list[Staff]] | None = None
     if lookup == "GetStaffList":
         index = defaultdict(list)
         for member in client.get_staff_list():
             index[match_key(member.email)].append(member)
-    items = []
     for person in wanted:
         previous = store.staff(person.connector_id)
         if not match_key(person.email):
             store.unlink_staff(person.connector_id)
-            items.append(SyncItem(person.connector_id, Outcome.UNMATCHED, message="no email to match on"))
+            add(SyncItem(person.connector_id, Outcome.UNMATCHED, message="no email to match on"))
             continue
         try:
             partner_id, count = _staff_match(client, person.email, index)
         except exc.PartnerError as error:
             if _is_systemic(error):
                 raise
-            items.append(SyncItem(person.connector_id, Outcome.FAILED, previous, str(error)))
+            add(SyncItem(person.connector_id, Outcome.FAILED, previous, str(error)))
             continue
         if partner_id is not None:
             store.link_staff(person.connector_id, partner_id, person.email.strip())
             outcome = Outcome.UNCHANGED if previous == partner_id else Outcome.LINKED
-            items.append(SyncItem(person.connector_id, outcome, partner_id))
+            add(SyncItem(person.connector_id, outcome, partner_id))
             continue
         store.unlink_staff(person.connector_id)
         if count > 1:
-            items.append(SyncItem(person.connector_id, Outcome.AMBIGUOUS,
+            add(SyncItem(person.connector_id, Outcome.AMBIGUOUS,
                                   message="several partner staff share this email; not linked"))
         else:
-            items.append(SyncItem(person.connector_id, Outcome.UNMATCHED,
+            add(SyncItem(person.connector_id, Outcome.UNMATCHED,
                                   message="no partner staff has this email; prospects go without an owner"))
     return items
 
@@ -142,15 +158,16 @@ class LeadSourceSync:
                 self._index[match_key(source.name)].append(source)
         return self._index
 
-    def run(self, sources: Iterable[ConnectorLeadSource]) -> list[SyncItem]:
-        items = []
+    def run(self, sources: Iterable[ConnectorLeadSource],
+            on_item: Callable[[SyncItem], None] | None = None) -> list[SyncItem]:
+        items, add = _collecting(on_item)
         for source in sources:
             try:
-                items.append(self.one(source))
+                add(self.one(source))
             except exc.PartnerError as error:
                 if _is_systemic(error):
                     raise
-                items.append(SyncItem(source.connector_id, Outcome.FAILED, message=str(error)))
+                add(SyncItem(source.connector_id, Outcome.FAILED, message=str(error)))
         return items
 
     def one(self, source: ConnectorLeadSource) -> SyncItem:
@@ -195,6 +212,6 @@ class LeadSourceSync:
         return SyncItem(source.connector_id, Outcome.RENAMED, partner_id)
 
 
-def sync_lead_sources(client: PartnerClient, store: LinkStore,
-                      sources: Iterable[ConnectorLeadSource]) -> list[SyncItem]:
-    return LeadSourceSync(client, store).run(sources)
+def sync_lead_sources(client: PartnerClient, store: LinkStore, sources: Iterable[ConnectorLeadSource],
+                      on_item: Callable[[SyncItem], None] | None = None) -> list[SyncItem]:
+    return LeadSourceSync(client, store).run(sources, on_item)

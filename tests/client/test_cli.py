@@ -133,8 +133,9 @@ def test_push_writes_failures_with_reasons_and_exits_1(cli, tmp_path):
     assert summary(output) == {"inserted": 1, "updated": 0, "unchanged": 0, "stale": 0, "failed": 2}
     rows = [json.loads(line) for line in failures.read_text().splitlines()]
     assert [(r["line"], r["connector_id"], r["field"]) for r in rows] == [(3, "a2", "LastName"),
-                                                                          (4, "a3", None)]
-    assert "birth_date" in rows[1]["message"]
+                                                                          (4, "a3", "BirthDate")]
+    assert rows[1]["message"] == "BirthDate must be a date (YYYY-MM-DD)"
+    assert rows[1]["record"]["birth_date"] == "not-a-date"  # the record itself: the file can be pushed again
 
 
 def test_an_interrupted_push_exits_2_and_a_rerun_finishes(cli, tmp_path, stored):
@@ -149,11 +150,24 @@ def test_an_interrupted_push_exits_2_and_a_rerun_finishes(cli, tmp_path, stored)
     prospects(records, 50)
     code, output = run("--links", links, "push", "--sheet", sheet, str(records))
     assert code == 2 and "stopped early" in output
+    assert ("Of 50 records, 20 were saved, 0 failed, 10 were sent without an answer and 20 were not sent"
+            in output)
+    assert summary(output) == {"inserted": 20, "updated": 0, "unchanged": 0, "stale": 0, "failed": 0,
+                               "no answer": 10, "not sent": 20}
     assert len(stored()) == 20
+    failures = Path(f"{records}.failures.jsonl")
+    entries = [json.loads(line) for line in failures.read_text().splitlines()]
+    assert [e["line"] for e in entries] == list(range(21, 51))
+    assert {e["code"] for e in entries[:10]} == {"Connector.NoAnswer"}
+    assert {e["code"] for e in entries[10:]} == {"Connector.NotSent"}
+    assert "Server.Unavailable" in entries[0]["message"] and "not sent" in entries[-1]["message"]
     holder["app"].plan.clear()
-    code, output = run("--links", links, "push", "--sheet", sheet, str(records))
+    code, output = run("--links", links, "push", "--sheet", sheet, str(failures))  # the failures file itself
     assert code == 0, output
+    assert summary(output)["inserted"] == 30
     assert len(stored()) == 50
+    code, output = run("--links", links, "push", "--sheet", sheet, str(records))  # or the same file again
+    assert code == 0 and summary(output)["unchanged"] == 50, output
 
 
 def test_the_installed_command_leaves_its_report_failures_and_links_complete(cli, tmp_path, stored):
@@ -178,3 +192,19 @@ def test_the_installed_command_leaves_its_report_failures_and_links_complete(cli
         store.close()
     assert {k: v.partner_id for k, v in linked.items()} == {
         k: str(row["id"]) for k, row in stored().items() if k != "IT-bad"}
+
+
+def test_a_sync_stopped_early_says_what_was_done_and_what_not(cli, tmp_path):
+    def wrap(app):
+        return FailsOnPurpose(app, ["pass"] + ["unavailable"] * 20)
+
+    sheet, links = cli(["GetStaffByEmail", "SaveProspect"], wrap=wrap, attempts=1)
+    staff = tmp_path / "staff.csv"
+    staff.write_text("connector_id,email\n1111,jstaff@club.com\n2222,a@club.com\n3333,b@club.com\n")
+    result = CliRunner().invoke(main, ["--links", links, "sync-staff", "--sheet", sheet, str(staff), "--json"],
+                                catch_exceptions=False)
+    assert result.exit_code == 2, result.output
+    document = json.loads(result.stdout)
+    assert (document["status"], document["counts"], document["not_done"]) == ("stopped", {"linked": 1}, 2)
+    assert "The sync stopped early: 1 of 3 staff done, 2 not done" in result.stderr
+    assert "Server.Unavailable" in result.stderr

@@ -111,5 +111,6 @@ def test_a_bad_record_fails_alone_with_its_reason(connect, links, world, stored)
     assert set(failures) == {"nolast", "long", "baddate", None}
     assert (failures["nolast"].code, failures["nolast"].field) == ("Client.Validation", "LastName")
     assert failures["long"].field == "FirstName" and "80" in failures["long"].message
-    assert "birth_date" in failures["baddate"].message
+    assert failures["baddate"].reason == "BirthDate must be a date (YYYY-MM-DD)"
+    assert failures["baddate"].field == "BirthDate"
     assert set(stored()) == {"ok1", "ok2"}

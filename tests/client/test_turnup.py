@@ -73,5 +73,5 @@ def test_a_turned_up_client_checks_with_its_sheet(service_env, live_service, tmp
                                for line in turnup.stdout.splitlines()) + "\n")
     refused = command("partner-client", "--links", links, "check", "--sheet", str(wrong), env=service_env)
     assert refused.returncode == 2
-    assert "FailedAuthentication" in refused.stdout
-    assert "not-it" not in refused.stdout
+    assert "FailedAuthentication" in refused.stderr and refused.stdout == ""  # errors go to stderr
+    assert "not-it" not in refused.stderr

@@ -157,12 +157,26 @@ def test_records_parse_types_and_report_problems():
     assert (record.connector_id, record.user_type, record.club_id) == ("42", "ExMember", 11)
     assert str(record.values["birth_date"]) == "1990-02-03" and record.values["gender"].value == "Female"
     assert record.fields_to_null == ("Address2", "Company")
-    for row, words in [({"connector_id": "1", "colour": "red"}, "unknown columns: colour"),
-                       ({"connector_id": "1", "club_id": 1, "gender": "robot"}, "gender"),
-                       ({"connector_id": "1"}, "club_id is required"),
-                       ({"connector_id": "1", "user_type": "staff", "club_id": 1}, "user_type")]:
+    for row, words, field in [
+            ({"connector_id": "1", "colour": "red"}, "unknown columns: colour", "colour"),
+            ({"connector_id": "1", "club_id": 1, "gender": "robot"},
+             "Gender must be one of Male, Female, Other, Unspecified", "Gender"),
+            ({"connector_id": "1", "club_id": 1, "status": "Gone"}, "Status must be one of Active, Inactive",
+             "Status"),
+            ({"connector_id": "1", "club_id": 1, "ModifiedDate": "yesterday"},
+             "ModifiedDate must be a date and time", "ModifiedDate"),
+            ({"connector_id": "1"}, "ClubId is required", "ClubId"),
+            ({"connector_id": " ", "club_id": 1}, "ExternalId is required", "ExternalId"),
+            ({"connector_id": "1", "user_type": "staff", "club_id": 1}, "UserType must be one of", "UserType")]:
         problem = parse_record(1, row, None)
-        assert isinstance(problem, RecordProblem) and words in problem.message
+        assert isinstance(problem, RecordProblem) and words in problem.message, row
+        assert problem.field == field
+
+
+def test_records_take_the_contracts_element_names_as_columns():
+    record = parse_record(1, {"ExternalId": "9", "FirstName": "Ann", "BirthDate": "1990-02-03"}, 5)
+    assert (record.connector_id, record.values["first_name"], str(record.values["birth_date"])) == (
+        "9", "Ann", "1990-02-03")
 
 
 def test_the_push_command_restores_the_interpreters_switch_interval():
@@ -174,3 +188,16 @@ def test_the_push_command_restores_the_interpreters_switch_interval():
     with prompt_handover(0.0005):
         assert sys.getswitchinterval() == 0.0005
     assert sys.getswitchinterval() == before
+
+
+def test_a_failures_file_line_is_read_as_its_record(tmp_path):
+    from partner_client.records import read_records
+
+    path = tmp_path / "people.jsonl.failures.jsonl"
+    path.write_text('{"line": 4, "connector_id": "a", "code": "Connector.NotSent", "field": null, '
+                    '"message": "not sent", "record": {"connector_id": "a", "FirstName": "Ann"}}\n'
+                    '{"line": 5, "connector_id": null, "code": "Connector.Record", "field": null, '
+                    '"message": "line 5 is not JSON", "record": null}\n')
+    record, problem = read_records(path, 1)
+    assert (record.line, record.connector_id, record.values) == (1, "a", {"first_name": "Ann"})
+    assert problem.message == "line 2 is a failure without a record to send (line 5 is not JSON)"

@@ -15,7 +15,7 @@ from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 from partner_service.domain.model import Principal  # noqa: F401 (for helpers' callers)
 
 from harness.databases import PG_ADMIN_URL, REDIS_URL, WSSE, UsernameOnly, postgres_database
-from harness.gunicorn import gunicorn, workers_of
+from harness.gunicorn import gunicorn, wait_healthy, workers_of
 from harness.hostile_requests import Hostile, hostile_requests
 from harness.proxy import CuttableProxy, proxied
 from harness.robustness import (
@@ -66,4 +66,4 @@ def serve_in_thread(app):
 __all__ = ["MARKER", "PERSON_OPERATIONS", "PG_ADMIN_URL", "REDIS_URL", "SOAP11_ENV", "SOAP_XML", "WSSE",
            "CuttableProxy", "Hostile", "Reply", "StoreCheck", "Tally", "UsernameOnly", "acme_on_postgresql",
            "batch_xml", "check_store", "envelope", "gunicorn", "hostile_requests", "person_xml", "post",
-           "postgres_database", "proxied", "run_load", "save_xml", "serve_in_thread", "workers_of"]
+           "postgres_database", "proxied", "run_load", "save_xml", "serve_in_thread", "wait_healthy", "workers_of"]
