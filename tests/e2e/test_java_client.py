@@ -28,8 +28,7 @@ from partner_service.adapters.db import make_engine
 from partner_service.service_layer import staff, tenants
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
-from ..support import postgres_database
-from ..support import proxied
+from ..support import postgres_database, proxied
 from .tls_front import tls_front
 from .wsse_support import live_secure_app
 

@@ -66,4 +66,5 @@ def serve_in_thread(app):
 __all__ = ["MARKER", "PERSON_OPERATIONS", "PG_ADMIN_URL", "REDIS_URL", "SOAP11_ENV", "SOAP_XML", "WSSE",
            "CuttableProxy", "Hostile", "Reply", "StoreCheck", "Tally", "UsernameOnly", "acme_on_postgresql",
            "batch_xml", "check_store", "envelope", "gunicorn", "hostile_requests", "person_xml", "post",
-           "postgres_database", "proxied", "run_load", "save_xml", "serve_in_thread", "wait_healthy", "workers_of"]
+           "postgres_database", "proxied", "run_load", "save_xml", "serve_in_thread", "wait_healthy",
+           "workers_of"]
