@@ -45,11 +45,8 @@ class UsernameOnly:
         self.principals = principals
 
     def open(self, header):
-        """As ``HeaderAuthenticator.open``: no nonce to record, None for a token it refuses."""
-        try:
-            return self(header), None
-        except SecurityRefused:
-            return None
+        """As ``HeaderAuthenticator.open``: no nonce to record; a token it refuses raises."""
+        return self(header), None
 
     def __call__(self, header) -> Principal:
         for element in header:
