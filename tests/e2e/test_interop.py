@@ -100,14 +100,17 @@ def test_the_documented_jaxws_handler_is_the_one_tested():
     assert handler_class(docs) == handler_class((JAVA_DRIVER / "UsernameTokenHandler.java").read_text())
 
 
-def test_jaxws_reads_a_validation_fault_and_its_field(service, world, uow_factory):
-    """A JAX-WS client gets a bad field as a SOAPFaultException whose detail names the field."""
+@pytest.mark.parametrize("stack", ["jaxws-ri-digest", "asmx-digest"])
+def test_a_generated_client_reads_a_validation_fault_and_its_field(stack, service, world, uow_factory):
+    """A JAX-WS client gets a bad field as a SOAPFaultException, an ASMX client as a SoapException,
+    whose detail names the field."""
+    external_id = f"p-{stack}-fault"
     step = {"label": "SaveProspect", "operation": "SaveProspect", "args": {
         "ClubId": world.acme_club_ids[0],
-        "Prospect": {"ExternalId": "p-jaxws-fault", "FirstName": "No", "LastName": "Owner",
+        "Prospect": {"ExternalId": external_id, "FirstName": "No", "LastName": "Owner",
                      "LeadOwnerId": "987654321"}}}
-    results = STACKS["jaxws-ri-digest"](steps=[step], **service)
+    results = STACKS[stack](steps=[step], **service)
     assert fault_code(results["SaveProspect"]) == "Client.Validation"
     assert results["SaveProspect"]["fault"]["field"] == "LeadOwnerId"
     with uow_factory() as uow:
-        assert uow.people.by_external_id(world.acme.client_id, "p-jaxws-fault") is None
+        assert uow.people.by_external_id(world.acme.client_id, external_id) is None
