@@ -100,10 +100,10 @@ def test_the_documented_jaxws_handler_is_the_one_tested():
     assert handler_class(docs) == handler_class((JAVA_DRIVER / "UsernameTokenHandler.java").read_text())
 
 
-@pytest.mark.parametrize("stack", ["jaxws-ri-digest", "asmx-digest"])
+@pytest.mark.parametrize("stack", ["jaxws-ri-digest", "asmx-digest", "wcf-digest"])
 def test_a_generated_client_reads_a_validation_fault_and_its_field(stack, service, world, uow_factory):
     """A JAX-WS client gets a bad field as a SOAPFaultException, an ASMX client as a SoapException,
-    whose detail names the field."""
+    a WCF client as a FaultException, whose detail names the field."""
     external_id = f"p-{stack}-fault"
     step = {"label": "SaveProspect", "operation": "SaveProspect", "args": {
         "ClubId": world.acme_club_ids[0],
@@ -114,3 +114,4 @@ def test_a_generated_client_reads_a_validation_fault_and_its_field(stack, servic
     assert results["SaveProspect"]["fault"]["field"] == "LeadOwnerId"
     with uow_factory() as uow:
         assert uow.people.by_external_id(world.acme.client_id, external_id) is None
+

@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+import urllib.request
 from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
@@ -23,9 +24,10 @@ WSDL = HERE.parents[1] / "wsdl" / "partner.wsdl"
 JAXWS_CLASSPATH = [Path("/usr/share/java/jaxws-rt.jar"), Path("/usr/share/java/javax.activation.jar")]
 
 
-def _external(command: list[str], *, wsdl: str, username: str, password: str, password_type: str,
-              steps: list[dict]) -> dict:
-    """Run a driver of another language: the request as JSON on stdin, results as JSON on stdout."""
+def _exchange(command: list[str], *, wsdl: str, username: str, password: str, password_type: str,
+              steps: list[dict]) -> tuple[dict, str]:
+    """Run a driver of another language: the request as JSON on stdin, results as JSON on stdout;
+    answers the results and what the driver logged on stderr."""
     executable = shutil.which(command[0])
     assert executable, f"{command[0]} is not installed: .ci/run installs it"
     request = {"wsdl": wsdl, "username": username, "password": password,
@@ -33,7 +35,11 @@ def _external(command: list[str], *, wsdl: str, username: str, password: str, pa
     done = subprocess.run([executable, *command[1:]], input=json.dumps(request), capture_output=True,
                           text=True, timeout=120, cwd=HERE)
     assert done.returncode == 0, f"{command[0]} driver failed:\n{done.stderr}{done.stdout}"
-    return json.loads(done.stdout)
+    return json.loads(done.stdout), done.stderr
+
+
+def _external(command: list[str], **kwargs) -> dict:
+    return _exchange(command, **kwargs)[0]
 
 
 def _node(**kwargs) -> dict:
@@ -70,11 +76,20 @@ def java_build() -> JavaBuild:
                      workdir=workdir)
 
 
-def _jaxws(**kwargs) -> dict:
+def jaxws_command() -> list[str]:
     options = ["-XX:TieredStopAtLevel=1",  # a short run: the quick JIT starts it ~1 s sooner
                # naming SAAJ's factory saves a deprecation warning per message on stderr
                "-Djavax.xml.soap.SAAJMetaFactory=com.sun.xml.messaging.saaj.soap.SAAJMetaFactoryImpl"]
-    return _external(["java", *options, "-cp", java_build().classpath, "PartnerCheck"], **kwargs)
+    return ["java", *options, "-cp", java_build().classpath, "PartnerCheck"]
+
+
+def jaxws_logged(**kwargs) -> tuple[dict, str]:
+    """The JAX-WS RI driver's results and its log (where the RI reports the WSDL's policy)."""
+    return _exchange(jaxws_command(), **kwargs)
+
+
+def _jaxws(**kwargs) -> dict:
+    return _external(jaxws_command(), **kwargs)
 
 
 @dataclass(frozen=True)
@@ -111,12 +126,62 @@ def asmx_build(wsdl: Path = WSDL) -> DotnetBuild:
     return _compile_dotnet(workdir, generated, "AsmxCheck", ["System.Web.Services"])
 
 
+def served_schema(wsdl_url: str) -> bytes:
+    """The ``xs:schema`` of a served ``?wsdl``, as a schema document of its own."""
+    from lxml import etree
+
+    with urllib.request.urlopen(wsdl_url, timeout=30) as response:
+        root = etree.fromstring(response.read())
+    return etree.tostring(root.find("{http://schemas.xmlsoap.org/wsdl/}types/{http://www.w3.org/2001/XMLSchema}schema"))
+
+
+_wcf_builds: dict[str, DotnetBuild] = {}
+
+
+def wcf_build(wsdl_url: str) -> DotnetBuild:
+    """``xsd`` (Mono's xsd.exe) makes XmlSerializer classes of the served ``?wsdl``'s schema,
+    compiled with the WCF driver once per test process: every test serves the same WSDL (on
+    a port of its own), so the first one's is used."""
+    if "build" not in _wcf_builds:
+        workdir = tempfile.TemporaryDirectory(prefix="partner-wcf-")
+        Path(workdir.name, "partner.xsd").write_bytes(served_schema(wsdl_url))
+        _run_tool(["xsd", "partner.xsd", "/classes", "/namespace:Partner.Wcf"], "xsd", cwd=workdir.name)
+        _wcf_builds["build"] = _compile_dotnet(workdir, Path(workdir.name, "partner.cs"), "WcfCheck",
+                                               ["System.ServiceModel", "System.Xml"])
+    return _wcf_builds["build"]
+
+
+def svcutil_proxy(wsdl_url: str, workdir: Path) -> Path:
+    """Mono's ``svcutil`` on a served ``?wsdl`` (it takes URLs only), compiled to a library;
+    answers the generated source."""
+    generated = workdir / "PartnerServiceClient.cs"
+    _run_tool(["svcutil", "--noLogo", "--noConfig", f"--out={generated}", wsdl_url], "svcutil", cwd=workdir)
+    library = workdir / "PartnerServiceClient.dll"
+    _run_tool(["mcs", "-nologo", "-nowarn:0618", "-target:library", "-r:System.ServiceModel",
+               "-r:System.Runtime.Serialization", f"-out:{library}", str(generated)], "mcs of svcutil's proxy")
+    return generated
+
+
+def mono_policy_import(wsdl: Path, workdir: Path) -> list[str]:
+    """What Mono's WCF ``WsdlImporter`` (svcutil's) makes of a WSDL: ``PolicyImport.cs`` prints it."""
+    program = workdir / "PolicyImport.exe"
+    _run_tool(["mcs", "-nologo", "-r:System.ServiceModel", "-r:System.Web.Services", f"-out:{program}",
+               str(DOTNET_DRIVER / "PolicyImport.cs")], "mcs")
+    done = subprocess.run(["mono", str(program), str(wsdl)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.splitlines()
+
+
 def _mono(build: DotnetBuild, **kwargs) -> dict:
     return _external(["mono", "--debug", str(build.program)], **kwargs)
 
 
 def _asmx(**kwargs) -> dict:
     return _mono(asmx_build(), **kwargs)
+
+
+def _wcf(**kwargs) -> dict:
+    return _mono(wcf_build(kwargs["wsdl"]), **kwargs)
 
 
 STACKS = {
@@ -131,4 +196,6 @@ STACKS = {
     "jaxws-ri-digest": partial(_jaxws, password_type="digest"),
     "asmx-digest": partial(_asmx, password_type="digest"),
     "asmx-text": partial(_asmx, password_type="text"),
+    "wcf-digest": partial(_wcf, password_type="digest"),
+    "wcf-text": partial(_wcf, password_type="text"),
 }
