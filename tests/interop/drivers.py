@@ -172,16 +172,16 @@ def mono_policy_import(wsdl: Path, workdir: Path) -> list[str]:
     return done.stdout.splitlines()
 
 
-def _mono(build: DotnetBuild, **kwargs) -> dict:
+def run_mono(build: DotnetBuild, **kwargs) -> dict:
     return _external(["mono", "--debug", str(build.program)], **kwargs)
 
 
 def _asmx(**kwargs) -> dict:
-    return _mono(asmx_build(), **kwargs)
+    return run_mono(asmx_build(), **kwargs)
 
 
 def _wcf(**kwargs) -> dict:
-    return _mono(wcf_build(kwargs["wsdl"]), **kwargs)
+    return run_mono(wcf_build(kwargs["wsdl"]), **kwargs)
 
 
 STACKS = {
