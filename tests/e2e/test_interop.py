@@ -24,6 +24,7 @@ from partner_service.entrypoints.soap.security_policy import SP
 
 from ..interop import envelopes
 from ..interop.drivers import (
+    DOTNET_DRIVER,
     JAVA_DRIVER,
     STACKS,
     WSDL,
@@ -117,6 +118,25 @@ def test_the_documented_jaxws_handler_is_the_one_tested():
 
     docs = (Path(__file__).parents[2] / "docs" / "interop.md").read_text()
     assert handler_class(docs) == handler_class((JAVA_DRIVER / "UsernameTokenHandler.java").read_text())
+
+
+def _declaration(text: str, start: str) -> str:
+    """One top-level C# declaration, from its first line to its closing brace."""
+    begin = text.index(start)
+    return text[begin:text.index("\n}\n", begin) + 2]
+
+
+@pytest.mark.parametrize(("source", "start"), [
+    ("UsernameToken.cs", "public static class UsernameToken"),
+    ("AsmxCheck.cs", "public class SecuredPartnerService"),
+    ("WcfCheck.cs", "public class SecurityHeader"),
+    ("WcfCheck.cs", "public class UsernameTokenBehavior"),
+    ("WcfCheck.cs", '[DataContract(Name = "FaultDetail"'),
+])
+def test_the_documented_dotnet_code_is_the_code_tested(source, start):
+    """docs/interop.md gives .NET users the header code these tests run, word for word."""
+    docs = (Path(__file__).parents[2] / "docs" / "interop.md").read_text()
+    assert _declaration(docs, start) == _declaration((DOTNET_DRIVER / source).read_text(), start)
 
 
 @pytest.mark.parametrize("stack", ["jaxws-ri-digest", "asmx-digest", "wcf-digest"])

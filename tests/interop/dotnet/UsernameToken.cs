@@ -5,6 +5,7 @@
 // inspector.
 
 using System;
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using System.Xml;
@@ -22,14 +23,14 @@ public static class UsernameToken
     {
         var nonce = new byte[16];
         Random.GetBytes(nonce);
-        var created = DateTime.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ");
+        var created = DateTime.UtcNow.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", CultureInfo.InvariantCulture);
         string passwordText = password;
         if (digest) {
             // Base64(SHA-1(nonce bytes + Created as sent + password))
-            var created_password = Encoding.UTF8.GetBytes(created + password);
-            var input = new byte[nonce.Length + created_password.Length];
+            var createdAndPassword = Encoding.UTF8.GetBytes(created + password);
+            var input = new byte[nonce.Length + createdAndPassword.Length];
             nonce.CopyTo(input, 0);
-            created_password.CopyTo(input, nonce.Length);
+            createdAndPassword.CopyTo(input, nonce.Length);
             using (var sha1 = SHA1.Create()) passwordText = Convert.ToBase64String(sha1.ComputeHash(input));
         }
         var doc = new XmlDocument();

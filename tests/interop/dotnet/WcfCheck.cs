@@ -9,6 +9,7 @@
 
 using System;
 using System.Collections.Generic;
+using System.Runtime.Serialization;
 using System.ServiceModel;
 using System.ServiceModel.Channels;
 using System.ServiceModel.Description;
@@ -60,12 +61,12 @@ public class UsernameTokenBehavior : IEndpointBehavior, IClientMessageInspector
 // The service's fault detail (tns:FaultDetail: Field, CorrelationId), declared as a fault
 // contract: Mono's client runtime reads the detail of a fault it has no contract for as a WCF
 // ExceptionDetail, and fails on any other.
-[System.Runtime.Serialization.DataContract(Name = "FaultDetail", Namespace = Scenario.Tns)]
-public class FaultDetail : System.Runtime.Serialization.IExtensibleDataObject
+[DataContract(Name = "FaultDetail", Namespace = "urn:connector-partner:v1")]
+public class FaultDetail : IExtensibleDataObject
 {
-    [System.Runtime.Serialization.DataMember(Order = 0, EmitDefaultValue = false)] public string Field;
-    [System.Runtime.Serialization.DataMember(Order = 1, EmitDefaultValue = false)] public string CorrelationId;
-    public System.Runtime.Serialization.ExtensionDataObject ExtensionData { get; set; }
+    [DataMember(Order = 0, EmitDefaultValue = false)] public string Field;
+    [DataMember(Order = 1, EmitDefaultValue = false)] public string CorrelationId;
+    public ExtensionDataObject ExtensionData { get; set; }
 }
 
 [ServiceContract(Namespace = Scenario.Tns)]
