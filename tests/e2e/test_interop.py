@@ -47,6 +47,8 @@ from ..interop.scenario import (
 from ..support import serve_in_thread
 
 STAFF_EMAIL = "jstaff@club.com"
+# what a test shows of a client generator or a stack's reading of the WSDL, not of storage
+on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 USERNAME = "acme-connector"
 
 
@@ -155,6 +157,7 @@ def test_a_generated_client_reads_a_validation_fault_and_its_field(stack, servic
         assert uow.people.by_external_id(world.acme.client_id, external_id) is None
 
 
+@on_sqlite
 def test_svcutil_makes_a_wcf_contract_of_every_operation_of_the_served_wsdl(service, tmp_path):
     """Mono's svcutil imports the served ``?wsdl`` into a WCF proxy that compiles. It imports only
     message parts named ``parameters`` (release 1.2 on; before, it wrote an empty file). Its proxy
@@ -166,6 +169,7 @@ def test_svcutil_makes_a_wcf_contract_of_every_operation_of_the_served_wsdl(serv
     assert operations == EVERY_OPERATION
 
 
+@on_sqlite
 def test_the_security_policy_is_read_and_ignored_by_mono_wcf_and_the_jaxws_ri(service, tmp_path):
     """Which stacks here honour the binding's WS-SecurityPolicy: neither. Mono's WsdlImporter (what
     its svcutil runs) gives the HTTPS binding no message security, and the JAX-WS RI without WSIT
@@ -184,6 +188,7 @@ def test_the_security_policy_is_read_and_ignored_by_mono_wcf_and_the_jaxws_ri(se
         assert f'WSP0075: Policy assertion "{{{SP}}}{assertion}" was evaluated as "UNKNOWN"' in log
 
 
+@on_sqlite
 def test_an_asmx_client_generated_from_release_1_0_runs_against_the_1_2_service(service, world, uow_factory):
     """Release 1.2 named the message parts ``parameters``, which changes what wsdl.exe generates:
     a proxy generated from 1.0 (a wrapper-class argument per call) still runs the scenario."""
