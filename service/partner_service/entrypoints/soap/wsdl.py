@@ -111,8 +111,8 @@ def _parameters_parts(root: etree._Element) -> None:
     wrapped style: .NET's wsdl.exe unwraps only such parts (``SaveProspect(ClubId, Prospect,
     Test)`` rather than ``SaveProspect(SaveProspect)``) and Mono's svcutil imports nothing
     else. Part names never appear on the wire of a document/literal message."""
-    wrapped = {_local(io.get("message")) for io in root.iterfind(
-        f"{{{WSDL}}}portType/{{{WSDL}}}operation/*") if etree.QName(io).localname in ("input", "output")}
+    wrapped = {_local(message.get("message")) for kind in ("input", "output")
+               for message in root.iterfind(f"{_q(WSDL, 'portType')}/{_q(WSDL, 'operation')}/{_q(WSDL, kind)}")}
     for message in root.findall(_q(WSDL, "message")):
         if message.get("name") in wrapped:
             for part in message.findall(_q(WSDL, "part")):
