@@ -178,6 +178,7 @@ def test_the_security_policy_is_read_and_ignored_by_mono_wcf_and_the_jaxws_ri(se
     https = tmp_path / "partner.wsdl"
     https.write_text(WSDL.read_text().replace('location="http://localhost:8080/soap"',
                                               'location="https://partner.example.com/soap"'))
+    assert 'location="https://partner.example.com/soap"' in https.read_text()
     imported = mono_policy_import(https, tmp_path)
     assert imported[:2] == ["BasicHttpBinding None UserName", "contracts 1 operations 10"], imported
 
