@@ -44,43 +44,21 @@ public static class AsmxCheck
         Scenario.Run(request, (operation, args) => Call(proxy, operation, args), Describe);
     }
 
-    // wsdl.exe unwraps an operation whose message part is named "parameters" (1.2 on):
-    // SaveProspect(int ClubId, Prospect Prospect, bool Test, bool TestSpecified) answering
-    // SaveResult, each optional value type with its "...Specified" companion. Before 1.2 the parts
-    // bore the element's name and it made one argument of the wrapper's class instead
-    // (SaveProspect(SaveProspect)), answering the response wrapper's class or, for a wrapper of
-    // one repeating element, its array. Both shapes are called here.
+    // wsdl.exe unwraps an operation only when its message part is named "parameters"; this
+    // WSDL's parts bear their element's name, so each method takes one argument of the request
+    // wrapper's class (SaveProspect(SaveProspect)) and answers the response wrapper's class or,
+    // for a wrapper of one repeating element, its array (LeadSource[] GetLeadSources(...)).
     static IDictionary<string, object> Call(PartnerService proxy, string operation, IDictionary<string, object> args)
     {
         var method = typeof(PartnerService).GetMethod(operation);
-        var parameters = method.GetParameters();
-        var wrapped = parameters.Length == 1 && Attribute.IsDefined(parameters[0], typeof(XmlElementAttribute))
-            && ((XmlElementAttribute) Attribute.GetCustomAttribute(parameters[0], typeof(XmlElementAttribute))).ElementName == operation;
-        object[] values;
-        if (wrapped) {
-            values = new[] { Scenario.ToClr(args, parameters[0].ParameterType) };
-        } else {
-            values = parameters.Select(p => p.Name.EndsWith("Specified") && parameters.Any(q => q.Name + "Specified" == p.Name)
-                ? (object) args.ContainsKey(p.Name.Substring(0, p.Name.Length - "Specified".Length))
-                : args.ContainsKey(p.Name) ? Scenario.ToClr(args[p.Name], p.ParameterType)
-                : p.ParameterType.IsValueType ? Activator.CreateInstance(p.ParameterType) : null).ToArray();
-        }
-        var answer = method.Invoke(proxy, values);
-        if (wrapped && !method.ReturnType.IsArray) return (IDictionary<string, object>) Scenario.ToJson(answer);
-        return new Dictionary<string, object> { { ResultName(method), Scenario.ToJson(answer ?? new object[0]) } };
-    }
-
-    // The element name of what an operation answers ([return: XmlElement("SaveResult")], or the
-    // item name of a wrapped array).
-    static string ResultName(System.Reflection.MethodInfo method)
-    {
-        var attributes = method.ReturnTypeCustomAttributes;
-        var element = (XmlElementAttribute) attributes.GetCustomAttributes(typeof(XmlElementAttribute), false).SingleOrDefault();
-        if (element != null && !string.IsNullOrEmpty(element.ElementName) && method.ReturnType.IsArray) return element.ElementName;
-        if (element != null && !string.IsNullOrEmpty(element.ElementName) && !element.ElementName.EndsWith("Response")) return element.ElementName;
-        var item = (XmlArrayItemAttribute) attributes.GetCustomAttributes(typeof(XmlArrayItemAttribute), false).SingleOrDefault();
-        return item != null && !string.IsNullOrEmpty(item.ElementName) ? item.ElementName
-            : (method.ReturnType.GetElementType() ?? method.ReturnType).Name;
+        var wrapper = method.GetParameters().Single().ParameterType;
+        var answer = method.Invoke(proxy, new[] { Scenario.ToClr(args, wrapper) });
+        if (!method.ReturnType.IsArray) return (IDictionary<string, object>) Scenario.ToJson(answer);
+        var item = (XmlArrayItemAttribute) method.ReturnTypeCustomAttributes
+            .GetCustomAttributes(typeof(XmlArrayItemAttribute), false).SingleOrDefault();
+        var name = item != null && !string.IsNullOrEmpty(item.ElementName) ? item.ElementName
+            : method.ReturnType.GetElementType().Name;
+        return new Dictionary<string, object> { { name, Scenario.ToJson(answer ?? new object[0]) } };
     }
 
     static IDictionary<string, object> Describe(Exception error)

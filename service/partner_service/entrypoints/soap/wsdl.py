@@ -2,9 +2,9 @@
 
 Spyne's raw WSDL differs from what other stacks want (``service`` before ``portType``,
 optional elements marked nillable, ``minOccurs`` left implicit, types in declaration
-order, spare top-level elements, message parts named after their element). ``canonical_wsdl``
-fixes each and adds the binding's WS-SecurityPolicy (``security_policy.py``), so the bytes
-are the same on every start and match the committed ``wsdl/partner.wsdl``.
+order, spare top-level elements). ``canonical_wsdl`` fixes each and adds the binding's
+WS-SecurityPolicy (``security_policy.py``), so the bytes are the same on every start and
+match the committed ``wsdl/partner.wsdl``.
 """
 
 from __future__ import annotations
@@ -106,23 +106,6 @@ def _distinct_names(root: etree._Element) -> None:
     binding.set("type", f"tns:{PORT_TYPE_NAME}")
 
 
-def _parameters_parts(root: etree._Element) -> None:
-    """Name each operation's input and output part ``parameters``, the WS-I convention for the
-    wrapped style: .NET's wsdl.exe unwraps only such parts (``SaveProspect(ClubId, Prospect,
-    Test)`` rather than ``SaveProspect(SaveProspect)``) and Mono's svcutil imports nothing
-    else. Part names never appear on the wire of a document/literal message."""
-    wrapped = {_local(message.get("message")) for kind in ("input", "output")
-               for message in root.iterfind(f"{_q(WSDL, 'portType')}/{_q(WSDL, 'operation')}/{_q(WSDL, kind)}")}
-    for message in root.findall(_q(WSDL, "message")):
-        if message.get("name") in wrapped:
-            for part in message.findall(_q(WSDL, "part")):
-                part.set("name", "parameters")
-
-
-def _local(qname: str | None) -> str:
-    return (qname or "").rsplit(":", 1)[-1]
-
-
 def _sort_operations(root: etree._Element) -> None:
     for parent in root.findall(_q(WSDL, "portType")) + root.findall(_q(WSDL, "binding")):
         ops = parent.findall(_q(WSDL, "operation"))
@@ -162,7 +145,6 @@ def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION) -> bytes:
     _distinct_names(root)
     _single_service(root, location)
     _sort_operations(root)
-    _parameters_parts(root)
     attach_security_policy(root)
     for element in root.iter():
         element.tail = None
