@@ -34,20 +34,13 @@ from ..interop.drivers import (
     mono_policy_import,
     svcutil_proxy,
 )
-from ..interop.scenario import (
-    Setting,
-    check_answers,
-    check_stored,
-    fault_code,
-    refused_steps,
-    steps,
-)
+from ..interop.scenario import Setting, check_answers, check_stored, fault_code, refused_steps, steps
 from ..support import serve_in_thread
 
 STAFF_EMAIL = "jstaff@club.com"
-# what a test shows of a client generator or a stack's reading of the WSDL, not of storage
-on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 USERNAME = "acme-connector"
+# for what a test shows of a client generator or of a stack's reading of the WSDL, not of storage
+on_sqlite = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 def add_credential(database_url: str, data_dir: Path, client_id: int) -> str:
@@ -172,9 +165,9 @@ def test_mono_svcutil_makes_no_contract_of_the_served_wsdl(service, tmp_path):
 def test_the_security_policy_is_read_and_ignored_by_mono_wcf_and_the_jaxws_ri(service, tmp_path):
     """Which stacks here honour the binding's WS-SecurityPolicy: neither. Mono's WsdlImporter (what
     its svcutil runs) gives the HTTPS binding no message security (on a copy of the WSDL it can
-    import: parts named ``parameters``), and the JAX-WS RI without WSIT
-    reads every security assertion as unknown; both go on, so the UsernameToken stays the
-    caller's code (a message inspector, a SOAPHandler), as docs/interop.md says."""
+    import: parts named ``parameters``), and the JAX-WS RI without WSIT reads every security
+    assertion as unknown; both go on, so the UsernameToken stays the caller's code (a message
+    inspector, a SOAPHandler), as docs/interop.md says."""
     # an HTTPS address, and the parts named as Mono's importer needs to get as far as the binding
     https = tmp_path / "partner.wsdl"
     https.write_text(re.sub(r'<wsdl:part name="\w+"', '<wsdl:part name="parameters"', WSDL.read_text())
