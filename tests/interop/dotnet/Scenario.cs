@@ -6,9 +6,8 @@
 //
 // A step's arguments become the generated classes by reflection, by the element names the
 // generator put on them, so every value crosses the generated code and its serializer both
-// ways: XmlSerializer classes (wsdl.exe: [XmlElement], [XmlArrayItem], "...Specified"
-// companions of optional value types) and DataContract classes (svcutil: [DataMember],
-// collection classes with an ItemName).
+// ways: the XmlSerializer classes of wsdl.exe and xsd.exe ([XmlElement], [XmlArrayItem],
+// "...Specified" companions of optional value types).
 
 using System;
 using System.Collections;
@@ -16,7 +15,6 @@ using System.Collections.Generic;
 using System.IO;
 using System.Linq;
 using System.Reflection;
-using System.Runtime.Serialization;
 using System.Text;
 using System.Web.Script.Serialization;
 using System.Xml;
@@ -100,20 +98,14 @@ public static class Scenario
         if (type == typeof(bool)) return value is bool ? value : XmlConvert.ToBoolean(value.ToString());
         if (type == typeof(DateTime)) return XmlConvert.ToDateTime((string) value, XmlDateTimeSerializationMode.Utc);
         if (type.IsEnum) return EnumValue(type, (string) value);
-        var itemType = ItemType(type);
-        if (itemType != null) {
+        if (type.IsArray) {
             // {"ItemName": [...]} (a wrapper element and its items) or the items themselves
             var map = value as IDictionary<string, object>;
             var items = map != null ? map.Values.Single() : value;
-            var list = (items as object[] ?? new[] { items }).Select(v => ToClr(v, itemType)).ToList();
-            if (type.IsArray) {
-                var array = Array.CreateInstance(itemType, list.Count);
-                for (var i = 0; i < list.Count; i++) array.SetValue(list[i], i);
-                return array;
-            }
-            var collection = (IList) Activator.CreateInstance(type);
-            foreach (var item in list) collection.Add(item);
-            return collection;
+            var list = (items as object[] ?? new[] { items }).Select(v => ToClr(v, type.GetElementType())).ToList();
+            var array = Array.CreateInstance(type.GetElementType(), list.Count);
+            for (var i = 0; i < list.Count; i++) array.SetValue(list[i], i);
+            return array;
         }
         var bean = Activator.CreateInstance(type);
         foreach (var entry in (IDictionary<string, object>) value) {
@@ -129,36 +121,21 @@ public static class Scenario
     {
         foreach (var field in type.GetFields(BindingFlags.Public | BindingFlags.Static)) {
             var xml = (XmlEnumAttribute) Attribute.GetCustomAttribute(field, typeof(XmlEnumAttribute));
-            var member = (EnumMemberAttribute) Attribute.GetCustomAttribute(field, typeof(EnumMemberAttribute));
-            var wire = xml != null ? xml.Name : member != null && member.Value != null ? member.Value : field.Name;
-            if (wire == name) return field.GetValue(null);
+            if ((xml != null ? xml.Name : field.Name) == name) return field.GetValue(null);
         }
         throw new ArgumentException(type.Name + " has no value " + name);
-    }
-
-    static Type ItemType(Type type)
-    {
-        if (type == typeof(string)) return null;
-        if (type.IsArray) return type.GetElementType();
-        for (var t = type; t != null; t = t.BaseType)
-            if (t.IsGenericType && t.GetGenericTypeDefinition() == typeof(List<>)) return t.GetGenericArguments()[0];
-        return null;
     }
 
     public static string ElementName(PropertyInfo property)
     {
         var xml = (XmlElementAttribute) Attribute.GetCustomAttribute(property, typeof(XmlElementAttribute));
-        if (xml != null && !string.IsNullOrEmpty(xml.ElementName)) return xml.ElementName;
-        var member = (DataMemberAttribute) Attribute.GetCustomAttribute(property, typeof(DataMemberAttribute));
-        if (member != null && !string.IsNullOrEmpty(member.Name)) return member.Name;
-        return property.Name;
+        return xml != null && !string.IsNullOrEmpty(xml.ElementName) ? xml.ElementName : property.Name;
     }
 
     static IEnumerable<PropertyInfo> Elements(Type type)
     {
         return type.GetProperties(BindingFlags.Public | BindingFlags.Instance).Where(p =>
-            p.GetIndexParameters().Length == 0 && p.Name != "ExtensionData"
-            && !Attribute.IsDefined(p, typeof(XmlIgnoreAttribute))
+            p.GetIndexParameters().Length == 0 && !Attribute.IsDefined(p, typeof(XmlIgnoreAttribute))
             && !Attribute.IsDefined(p, typeof(XmlAnyAttributeAttribute)));
     }
 
@@ -189,7 +166,7 @@ public static class Scenario
             if (specified != null && !(bool) specified.GetValue(value, null)) continue;
             var v = property.GetValue(value, null);
             if (v == null) continue;
-            map[ElementName(property)] = ItemType(property.PropertyType) != null
+            map[ElementName(property)] = property.PropertyType.IsArray
                 && !Attribute.IsDefined(property, typeof(XmlElementAttribute))
                 ? Wrapped(property, v) : ToJson(v);
         }
@@ -200,11 +177,8 @@ public static class Scenario
     static object Wrapped(PropertyInfo property, object items)
     {
         var xml = (XmlArrayItemAttribute) Attribute.GetCustomAttribute(property, typeof(XmlArrayItemAttribute));
-        var collection = (CollectionDataContractAttribute) Attribute.GetCustomAttribute(
-            property.PropertyType, typeof(CollectionDataContractAttribute));
         var name = xml != null && !string.IsNullOrEmpty(xml.ElementName) ? xml.ElementName
-            : collection != null && collection.ItemName != null ? collection.ItemName
-            : ItemType(property.PropertyType).Name;
+            : property.PropertyType.GetElementType().Name;
         return new Dictionary<string, object> { { name, ToJson(items) } };
     }
 
