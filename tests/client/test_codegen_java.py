@@ -44,11 +44,13 @@ def test_check_mode_reports_a_stale_file_and_a_leftover_one(tmp_path, capsys):
 
 
 def with_faults_and_policy(wsdl: str) -> str:
-    """The committed WSDL plus what releases 1.1 (typed faults) and 1.2 (WS-SecurityPolicy) add."""
-    wsdl = wsdl.replace(WSDL_NS, WSDL_NS + ' xmlns:wsp="http://www.w3.org/ns/ws-policy"'
-                        ' xmlns:sp="http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"'
-                        ' xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/'
-                        'oasis-200401-wss-wssecurity-utility-1.0.xsd"', 1)
+    """The committed WSDL plus what releases 1.1 (typed faults) and 1.2 (WS-SecurityPolicy) add
+    (the policy's namespaces are declared once the committed WSDL carries release 1.2)."""
+    if "xmlns:wsp=" not in wsdl:
+        wsdl = wsdl.replace(WSDL_NS, WSDL_NS + ' xmlns:wsp="http://www.w3.org/ns/ws-policy"'
+                            ' xmlns:sp="http://docs.oasis-open.org/ws-sx/ws-securitypolicy/200702"'
+                            ' xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/'
+                            'oasis-200401-wss-wssecurity-utility-1.0.xsd"', 1)
     detail = ('<xs:complexType name="FaultDetail"><xs:sequence>'
               '<xs:element name="Field" type="xs:string" minOccurs="0"/>'
               '<xs:element name="CorrelationId" type="xs:string" minOccurs="0"/>'

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # What the interop tests need besides Python: PHP's SoapClient, xmllint, the JAX-WS RI
-# (wsimport 2.3 and its runtime jars; java/javac come with it when missing), node-soap from
-# the committed lock file, and Maven with the plugins and JUnit 5 that build the Java client
-# library (client/java) offline from Debian's repository, /usr/share/maven-repo.
-# Installs only what is missing (apt-get needs root, as on CI).
+# (wsimport 2.3 and its runtime jars; java/javac come with it when missing), Mono for the .NET
+# clients (wsdl, svcutil and xsd from mono-devel, mcs, the ASMX, WCF and JavaScriptSerializer
+# assemblies), node-soap from the committed lock file, and Maven with the plugins and JUnit 5
+# that build the Java client library (client/java) offline from Debian's repository,
+# /usr/share/maven-repo. Installs only what is missing (apt-get needs root, as on CI).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 if ! command -v php >/dev/null || ! dpkg -s php-soap >/dev/null 2>&1 || ! command -v xmllint >/dev/null; then
@@ -11,6 +12,11 @@ if ! command -v php >/dev/null || ! dpkg -s php-soap >/dev/null 2>&1 || ! comman
 fi
 if ! command -v wsimport >/dev/null || ! command -v javac >/dev/null; then
   apt-get update -q && apt-get install -y -q jaxws default-jdk-headless
+fi
+if ! command -v mono >/dev/null || ! command -v mcs >/dev/null || ! command -v wsdl >/dev/null \
+    || ! command -v svcutil >/dev/null || ! dpkg -s libmono-system-web-extensions4.0-cil >/dev/null 2>&1; then
+  apt-get update -q && apt-get install -y -q --no-install-recommends mono-devel libmono-system-web-services4.0-cil \
+    libmono-system-servicemodel4.0a-cil libmono-system-web-extensions4.0-cil
 fi
 maven_packages=(maven maven-debian-helper junit5 libsurefire-java libmaven-compiler-plugin-java
   libmaven-jar-plugin-java libmaven-resources-plugin-java libmaven-source-plugin-java libmaven-javadoc-plugin-java)

@@ -2,8 +2,9 @@
 
 Spyne's raw WSDL differs from what other stacks want (``service`` before ``portType``,
 optional elements marked nillable, ``minOccurs`` left implicit, types in declaration
-order, spare top-level elements). ``canonical_wsdl`` fixes each, so the bytes are the
-same on every start and match the committed ``wsdl/partner.wsdl``.
+order, spare top-level elements). ``canonical_wsdl`` fixes each and adds the binding's
+WS-SecurityPolicy (``security_policy.py``), so the bytes are the same on every start and
+match the committed ``wsdl/partner.wsdl``.
 """
 
 from __future__ import annotations
@@ -14,13 +15,15 @@ from spyne.interface.wsdl import Wsdl11
 
 from .application import SERVICE_NAME
 from .namespaces import TNS, WSDL, WSDL_SOAP, XSD
+from .security_policy import NAMESPACES as POLICY_NAMESPACES
+from .security_policy import attach_security_policy
 
 DEFAULT_LOCATION = "http://localhost:8080/soap"
 SOAP_OVER_HTTP = "http://schemas.xmlsoap.org/soap/http"
 PORT_TYPE_NAME = f"{SERVICE_NAME}PortType"
 BINDING_NAME = f"{SERVICE_NAME}SoapBinding"
 _ORDER = ["documentation", "types", "message", "portType", "binding", "service"]
-_KEEP_PREFIXES = ["xs", "tns", "wsdl", "soap"]
+_KEEP_PREFIXES = ["xs", "tns", "wsdl", "soap", *POLICY_NAMESPACES]
 
 
 def _q(ns: str, local: str) -> str:
@@ -122,7 +125,7 @@ def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION) -> bytes:
     spyne_wsdl = Wsdl11(app.interface)
     spyne_wsdl.build_interface_document(location)
     source = etree.fromstring(spyne_wsdl.get_interface_document())
-    nsmap = {"wsdl": WSDL, "soap": WSDL_SOAP, "xs": XSD, "tns": TNS}
+    nsmap = {"wsdl": WSDL, "soap": WSDL_SOAP, "xs": XSD, "tns": TNS, **POLICY_NAMESPACES}
     root = etree.Element(_q(WSDL, "definitions"), nsmap=nsmap,
                          name=SERVICE_NAME, targetNamespace=TNS)
     for child in sorted(source, key=lambda c: _ORDER.index(etree.QName(c).localname)):
@@ -142,6 +145,7 @@ def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION) -> bytes:
     _distinct_names(root)
     _single_service(root, location)
     _sort_operations(root)
+    attach_security_policy(root)
     for element in root.iter():
         element.tail = None
         if element.text is not None and not element.text.strip():
