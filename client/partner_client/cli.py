@@ -31,7 +31,7 @@ from . import exceptions as exc
 from .generated.service import PartnerClient
 from .generated.types import Action
 from .linkstore import KINDS, LinkStore
-from .output import ExitCode, Output, literal
+from .output import ExitCode, LogLine, Output, literal
 from .push import Pusher, PushReport
 from .records import LEAD_SOURCES, PEOPLE, PERSON_FIELDS, STAFF, Columns, InputFormat, parse_rows, read_rows
 from .sheet import TurnupSheet, read_sheet
@@ -155,8 +155,9 @@ def main(ctx: click.Context, links_url: str | None, verbose: bool) -> None:
     Results go to standard output, errors, warnings and progress to standard error;
     nothing read from files or the network is interpreted as markup.
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogLine())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     ctx.obj = {"links": links_url, "verbose": verbose}
 
 
@@ -441,8 +442,6 @@ def _push_end(run: Run, report: PushReport, failures_file: Path, test: bool, ret
     if retried:
         run.output.note(f"calls repeated after a transient failure: {retried}")
     written = _write_failures(failures_file, report)
-    if report.failures and not report.aborted:
-        run.output.note(f"{len(report.failures)} failed records written to {failures_file}")
     total = report.processed + report.unanswered + report.not_sent
     document = {"records": total, "actions": {a.value: report.count(a) for a in Action},
                 "sent": report.sent, "saved": report.saved, "failed": len(report.failures),

@@ -266,6 +266,9 @@ def test_the_wsdl_read_is_retried_and_its_404_hint_is_shown_whole(partner, world
     sheet = write_sheet(tmp_path / "retried.toml", partner(wrap=wrap([503, 502])), world.acme_club_ids[:1])
     done = captured("--links", links, "check", "--sheet", sheet)
     assert done.code == 0 and holder["app"].reads == 3, shown(done)
+    retries = [line for line in done.stderr.splitlines() if "try " in line]
+    assert len(retries) == 2 and all(line.startswith("warning: GET ?wsdl: ") for line in retries), done.stderr
+    assert "HTTP 503" in retries[0] and "try 2 of " in retries[0] and "HTTP 502" in retries[1]
 
     settings = partner(wrap=wrap([404] * 10))
     sheet = write_sheet(tmp_path / "hidden.toml", settings, world.acme_club_ids[:1])
