@@ -426,10 +426,11 @@ def push(obj: dict, sheet_path: str, records_file: str, failures_path: str | Non
                             progress=progress.advance)
             with prompt_handover():
                 report = pusher.push(parse_rows(rows, default_club))
-        _push_end(run, report, failures_file, test, client.retry.retried)
+        _push_end(run, report, records_file, failures_file, test, client.retry.retried)
 
 
-def _push_end(run: Run, report: PushReport, failures_file: Path, test: bool, retried: int) -> NoReturn:
+def _push_end(run: Run, report: PushReport, records_file: str, failures_file: Path, test: bool,
+              retried: int) -> NoReturn:
     stopped = ["no answer", "not sent"] if report.aborted else []
     columns = [*_ACTIONS, *(["validated"] if test else []), *stopped]
     figures = [*(report.count(Action(name.capitalize())) for name in _ACTIONS),
@@ -448,6 +449,13 @@ def _push_end(run: Run, report: PushReport, failures_file: Path, test: bool, ret
                 "unanswered": report.unanswered, "not_sent": report.not_sent,
                 "without_owner": report.without_owner, "without_source": report.without_source,
                 "retried_calls": retried, "failures_file": str(failures_file), "failures_written": written}
+    document["rest_of_file_unread"] = report.unread
+    if report.unread:
+        run.stop(f"The push stopped early: {report.aborted}. Of the {total} records read, {report.saved} were "
+                 f"saved, {len(report.failures)} failed, {report.unanswered} were sent without an answer and "
+                 f"{report.not_sent} were not sent, and the rest of {records_file} was not read. Correct the "
+                 "file (or give its --encoding) and run the same push again to finish: a record is never "
+                 "saved twice", **document)
     if report.aborted:
         run.stop(f"The push to {run.host} stopped early: {report.aborted}. Of {total} records, {report.saved} "
                  f"were saved, {len(report.failures)} failed, {report.unanswered} were sent without an answer "
