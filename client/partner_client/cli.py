@@ -96,8 +96,11 @@ class Run:
         self.finish(ExitCode.STOPPED, {"error": message, **document})
 
     def reason(self, error: exc.PartnerError) -> str:
+        """An error as a sentence that names the partner's host."""
         if isinstance(error, exc.Fault):
             return f"The partner at {self.host} answered {error}"
+        if isinstance(error, exc.TransportError) and self.host not in error.message:
+            return f"{error.message.rstrip('.')} (the partner at {self.host})"
         return error.message
 
     @contextmanager

@@ -276,3 +276,26 @@ def test_the_wsdl_read_is_retried_and_its_404_hint_is_shown_whole(partner, world
     host = settings.url.split("/")[2]
     assert done.code == 2 and holder["app"].reads == 1, shown(done)  # a 404 is not repeated
     assert f"{host} answered HTTP 404; set [options] operations in the turn-up sheet" in done.stderr
+
+
+def test_on_a_terminal_errors_stops_and_json_read_the_same(sheet, tmp_path):
+    people = tmp_path / "people.csv"
+    people.write_text("id;first;last\n1;a;b\n")
+    done = in_pty("push", "--sheet", sheet, str(people), columns=80)
+    assert done.code == 2 and "the header has no column connector_id" in done.stdout, done.stdout
+    assert "Traceback" not in done.stdout
+
+    records = tmp_path / "people.jsonl"
+    prospects(records, 3)
+    port = free_port()
+    closed = write_sheet(tmp_path / "closed.toml", type("S", (), {"url": f"http://127.0.0.1:{port}/soap",
+                                                                 "username": "acme"}), [1], attempts=1,
+                         operations=["SaveProspects", "SaveProspect"])  # no ?wsdl: the push itself starts
+    done = in_pty("--links", f"sqlite:///{tmp_path / 'l.sqlite3'}", "push", "--sheet", closed, str(records),
+                  columns=80)
+    flat = re.sub(r"\s+", " ", re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", done.stdout))
+    assert done.code == 2 and f"The push to 127.0.0.1:{port} stopped early" in flat, flat
+    assert "Of 3 records, 0 were saved, 0 failed, 3 were sent without an answer and 0 were not sent" in flat
+
+    done = in_pty("--links", f"sqlite:///{tmp_path / 'l.sqlite3'}", "check", "--sheet", sheet, "--json")
+    assert done.code == 0 and json.loads(done.stdout)["status"] == "done", done.stdout
