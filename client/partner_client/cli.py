@@ -58,12 +58,16 @@ def _version() -> str:
         return "unknown"
 
 
-def _safe_url(url: str) -> str:
-    """A link store URL as it may be shown (a password hidden)."""
+def _safe_url(url) -> str:
+    """A link store URL as it may be shown: a password hidden, a SQLite file's path as it is
+    (not percent-encoded: ``sheet[`` stays ``sheet[``, the folder the user sees)."""
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.query:
+            return f"sqlite:///{parsed.database}"
+        return parsed.render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 (an unparsable URL is shown without its user part)
         parts = urlsplit(url)
         return url if "@" not in parts.netloc else url.replace(parts.netloc, parts.netloc.rpartition("@")[2])
@@ -133,7 +137,8 @@ def _session(run: Run, sheet_path: str, links_url: str | None, *, connect: bool 
             store = LinkStore.open(url, sheet.partner_key)
         except Exception as error:  # noqa: BLE001 (SQLAlchemy's many ways to fail to open)
             run.stop(f"Cannot open the link store {_safe_url(url)}: {type(error).__name__}: "
-                     f"{str(error).splitlines()[0] if str(error) else ''}")
+                     f"{str(error).splitlines()[0].rstrip('.') if str(error) else ''}. Name a link store the "
+                     "command can write with --links, PARTNER_CLIENT_LINKS or [options] links in the sheet")
         try:
             if connect:
                 client = PartnerClient.connect(sheet.connection())
@@ -241,7 +246,7 @@ def check(obj: dict, sheet_path: str, json_mode: bool) -> None:
         capabilities = client.capabilities.describe()
         counts = _counts(sheet, client)
         links = store.counts()
-        store_url = store.engine.url.render_as_string(hide_password=True)
+        store_url = _safe_url(store.engine.url)
         rows = [["sheet", sheet_path], ["operations", ", ".join(sorted(client.capabilities.operations))],
                 *([what, how] for what, how in capabilities.items()),
                 *([what, str(count)] for what, count in counts.items()),
@@ -549,7 +554,7 @@ def links_list(obj: dict, sheet_path: str, kind: str | None, json_mode: bool) ->
         found = {k: store.links(k) for k in ([kind] if kind else sorted(KINDS))}
         rows = [[k, link.connector_id, link.partner_id, link.detail, link.linked_at.isoformat(sep=" ")]
                 for k, kind_links in found.items() for link in kind_links]
-        run.output.table(f"links in {store.engine.url.render_as_string(hide_password=True)}",
+        run.output.table(f"links in {_safe_url(store.engine.url)}",
                          ["kind", "connector id", "partner id", "detail", "linked at (UTC)"], rows)
         run.finish(ExitCode.DONE, {"links": {
             k: [{"connector_id": link.connector_id, "partner_id": link.partner_id, "detail": link.detail,

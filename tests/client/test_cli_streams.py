@@ -79,6 +79,9 @@ def test_markup_in_data_file_names_and_faults_is_printed_literally(client_run, s
     assert done.code == 0 and "[bold]p1" in done.stdout and "[red]Radio[/red]" in done.stdout, shown(done)
     done = client_run("--links", links, "check", "--sheet", sheet)
     assert done.code == 0 and "sheet[/old].toml" in done.stdout, shown(done)
+    done = client_run("check", "--sheet", sheet)  # the link store beside the sheet, in the folder ``sheet[``
+    assert done.code == 0 and f"sqlite:///{tmp_path / 'sheet['}/partner-client-links.sqlite3" in done.stdout, \
+        shown(done)
     done = client_run("check", "--sheet", str(tmp_path / "missing[/x].toml"))
     assert done.code == 2 and "missing[/x].toml" in shown(done) and "Traceback" not in shown(done)
 
