@@ -31,7 +31,7 @@ from . import exceptions as exc
 from .generated.service import PartnerClient
 from .generated.types import Action
 from .linkstore import KINDS, LinkStore
-from .output import ExitCode, Output, literal
+from .output import ExitCode, LogLine, Output, literal
 from .push import Pusher, PushReport
 from .records import LEAD_SOURCES, PEOPLE, PERSON_FIELDS, STAFF, Columns, InputFormat, parse_rows, read_rows
 from .sheet import TurnupSheet, read_sheet
@@ -58,12 +58,16 @@ def _version() -> str:
         return "unknown"
 
 
-def _safe_url(url: str) -> str:
-    """A link store URL as it may be shown (a password hidden)."""
+def _safe_url(url) -> str:
+    """A link store URL as it may be shown: a password hidden, a SQLite file's path as it is
+    (not percent-encoded: ``sheet[`` stays ``sheet[``, the folder the user sees)."""
     try:
         from sqlalchemy.engine import make_url
 
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        if parsed.get_backend_name() == "sqlite" and parsed.database and not parsed.query:
+            return f"sqlite:///{parsed.database}"
+        return parsed.render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 (an unparsable URL is shown without its user part)
         parts = urlsplit(url)
         return url if "@" not in parts.netloc else url.replace(parts.netloc, parts.netloc.rpartition("@")[2])
@@ -133,7 +137,8 @@ def _session(run: Run, sheet_path: str, links_url: str | None, *, connect: bool 
             store = LinkStore.open(url, sheet.partner_key)
         except Exception as error:  # noqa: BLE001 (SQLAlchemy's many ways to fail to open)
             run.stop(f"Cannot open the link store {_safe_url(url)}: {type(error).__name__}: "
-                     f"{str(error).splitlines()[0] if str(error) else ''}")
+                     f"{str(error).splitlines()[0].rstrip('.') if str(error) else ''}. Name a link store the "
+                     "command can write with --links, PARTNER_CLIENT_LINKS or [options] links in the sheet")
         try:
             if connect:
                 client = PartnerClient.connect(sheet.connection())
@@ -158,8 +163,9 @@ def main(ctx: click.Context, links_url: str | None, verbose: bool) -> None:
     Results go to standard output, errors, warnings and progress to standard error;
     nothing read from files or the network is interpreted as markup.
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(LogLine())
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
     ctx.obj = {"links": links_url, "verbose": verbose}
 
 
@@ -240,7 +246,7 @@ def check(obj: dict, sheet_path: str, json_mode: bool) -> None:
         capabilities = client.capabilities.describe()
         counts = _counts(sheet, client)
         links = store.counts()
-        store_url = store.engine.url.render_as_string(hide_password=True)
+        store_url = _safe_url(store.engine.url)
         rows = [["sheet", sheet_path], ["operations", ", ".join(sorted(client.capabilities.operations))],
                 *([what, how] for what, how in capabilities.items()),
                 *([what, str(count)] for what, count in counts.items()),
@@ -428,10 +434,11 @@ def push(obj: dict, sheet_path: str, records_file: str, failures_path: str | Non
                             progress=progress.advance)
             with prompt_handover():
                 report = pusher.push(parse_rows(rows, default_club))
-        _push_end(run, report, failures_file, test, client.retry.retried)
+        _push_end(run, report, records_file, failures_file, test, client.retry.retried)
 
 
-def _push_end(run: Run, report: PushReport, failures_file: Path, test: bool, retried: int) -> NoReturn:
+def _push_end(run: Run, report: PushReport, records_file: str, failures_file: Path, test: bool,
+              retried: int) -> NoReturn:
     stopped = ["no answer", "not sent"] if report.aborted else []
     columns = [*_ACTIONS, *(["validated"] if test else []), *stopped]
     figures = [*(report.count(Action(name.capitalize())) for name in _ACTIONS),
@@ -444,14 +451,19 @@ def _push_end(run: Run, report: PushReport, failures_file: Path, test: bool, ret
     if retried:
         run.output.note(f"calls repeated after a transient failure: {retried}")
     written = _write_failures(failures_file, report)
-    if report.failures and not report.aborted:
-        run.output.note(f"{len(report.failures)} failed records written to {failures_file}")
     total = report.processed + report.unanswered + report.not_sent
     document = {"records": total, "actions": {a.value: report.count(a) for a in Action},
                 "sent": report.sent, "saved": report.saved, "failed": len(report.failures),
                 "unanswered": report.unanswered, "not_sent": report.not_sent,
                 "without_owner": report.without_owner, "without_source": report.without_source,
                 "retried_calls": retried, "failures_file": str(failures_file), "failures_written": written}
+    document["rest_of_file_unread"] = report.unread
+    if report.unread:
+        run.stop(f"The push stopped early: {report.aborted}. Of the {total} records read, {report.saved} were "
+                 f"saved, {len(report.failures)} failed, {report.unanswered} were sent without an answer and "
+                 f"{report.not_sent} were not sent, and the rest of {records_file} was not read. Correct the "
+                 "file (or give its --encoding) and run the same push again to finish: a record is never "
+                 "saved twice", **document)
     if report.aborted:
         run.stop(f"The push to {run.host} stopped early: {report.aborted}. Of {total} records, {report.saved} "
                  f"were saved, {len(report.failures)} failed, {report.unanswered} were sent without an answer "
@@ -542,7 +554,7 @@ def links_list(obj: dict, sheet_path: str, kind: str | None, json_mode: bool) ->
         found = {k: store.links(k) for k in ([kind] if kind else sorted(KINDS))}
         rows = [[k, link.connector_id, link.partner_id, link.detail, link.linked_at.isoformat(sep=" ")]
                 for k, kind_links in found.items() for link in kind_links]
-        run.output.table(f"links in {store.engine.url.render_as_string(hide_password=True)}",
+        run.output.table(f"links in {_safe_url(store.engine.url)}",
                          ["kind", "connector id", "partner id", "detail", "linked at (UTC)"], rows)
         run.finish(ExitCode.DONE, {"links": {
             k: [{"connector_id": link.connector_id, "partner_id": link.partner_id, "detail": link.detail,

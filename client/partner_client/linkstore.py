@@ -181,8 +181,7 @@ class LinkStore:
             return connection.execute(query).scalar_one()
 
         with self.engine.connect() as connection:
-            return {table.name: count(connection, table)
-                    for table in (staff_links, lead_source_links, person_links)}
+            return {kind: count(connection, table) for kind, table in KINDS.items()}
 
 
 KINDS = {"staff": staff_links, "lead-sources": lead_source_links, "people": person_links}

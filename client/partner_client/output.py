@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import sys
@@ -45,6 +46,14 @@ def literal(value: Any) -> str:
     characters as ``\\xNN``."""
     text = _BREAKS.sub(" ", "" if value is None else str(value))
     return _UNSAFE.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+class LogLine(logging.Formatter):
+    """A log record (retries; requests with ``-v``) as one literal line labelled like the
+    other messages: ``warning: GET ?wsdl: cannot reach ...; try 2 of 3 in 0.5 s``."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname.lower()}: {literal(super().format(record))}"
 
 
 def _console(stream) -> Console:

@@ -74,6 +74,7 @@ class PushReport:
     aborted: str | None = None
     sent: int = 0  # records put on the wire (answered or not)
     unfinished: list[Failure] = field(default_factory=list)  # NO_ANSWER and NOT_SENT, when stopped early
+    unread: bool = False  # stopped by the records file itself (a line that cannot be decoded): its rest unread
 
     def count(self, action: Action) -> int:
         return self.actions[action]
@@ -176,6 +177,9 @@ class Pusher:
                     self._stopped("interrupted", reading)
                 elif isinstance(error, Aborted):
                     self._stopped(str(error), reading)
+                elif isinstance(error, exc.InputError):  # raised while reading a later line of the file
+                    self.report.unread = True
+                    self._stopped(error.message, reading)
                 else:
                     raise
         self.report.sent = len(self._sent)

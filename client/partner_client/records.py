@@ -26,6 +26,7 @@ and an enumeration's problem lists the allowed values.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import dataclasses
 import datetime
@@ -130,7 +131,25 @@ def _describe(delimiter: str) -> str:
     return _DELIMITER_NAMES.get(delimiter, repr(delimiter))
 
 
-def _decode_error(path: Path, form: InputFormat, where: str, error: UnicodeDecodeError) -> InputError:
+def _undecodable_line(path: Path, encoding: str) -> int | None:
+    """The number of the first line that cannot be decoded. A text file is decoded in blocks,
+    so the line being parsed when decoding fails may be lines before the bad bytes: the bytes
+    are decoded again here, a line at a time (the incremental decoder keeps a character split
+    between two reads, so this holds for any encoding)."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    line = 1
+    with path.open("rb") as handle:
+        for raw in handle:
+            try:
+                line += decoder.decode(raw).count("\n")
+            except UnicodeDecodeError:
+                return line
+    return None
+
+
+def _decode_error(path: Path, form: InputFormat, error: UnicodeDecodeError) -> InputError:
+    line = _undecodable_line(path, form.encoding)
+    where = "the header" if line == 1 else f"line {line}" if line else "the end"
     return InputError(f"{path}: {where} is not {form.encoding} text ({error.reason}); "
                       "name the file's encoding with --encoding (e.g. --encoding cp1252).")
 
@@ -140,7 +159,7 @@ def _csv_rows(path: Path, handle, columns: Columns, form: InputFormat) -> Iterat
     try:
         first = handle.readline()
     except UnicodeDecodeError as error:
-        raise _decode_error(path, form, "the header", error) from None
+        raise _decode_error(path, form, error) from None
     if not first.strip():
         raise InputError(f"{path} is empty: a CSV file starts with a header line naming its columns.")
     delimiter = form.delimiter or _sniff(first)
@@ -176,7 +195,7 @@ def _csv_body(path: Path, handle, header: list[str], delimiter: str, how: str,
                 continue
             yield Row(line, dict(zip(header, cells, strict=False)))
     except UnicodeDecodeError as error:
-        raise _decode_error(path, form, f"line {line + 1}", error) from None
+        raise _decode_error(path, form, error) from None
     except csv.Error as error:
         raise InputError(f"{path} line {line}: {error}.") from None
 
@@ -204,7 +223,7 @@ def _json_rows(path: Path, handle, columns: Columns, form: InputFormat) -> Itera
                 continue
             yield Row(number, {columns.column(k): v for k, v in value.items()})
     except UnicodeDecodeError as error:
-        raise _decode_error(path, form, f"line {number + 1}", error) from None
+        raise _decode_error(path, form, error) from None
 
 
 def read_rows(path: str | Path, columns: Columns = PEOPLE, form: InputFormat = InputFormat()) -> Iterator[Row]:

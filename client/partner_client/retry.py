@@ -70,6 +70,8 @@ class RetryPolicy:
                     raise
                 self.retried += 1
                 wait = self.delay(attempt - 1)
-                log.warning("%s: %s; try %d of %d in %.2fs", what, type(error).__name__,
+                said = error.message.rstrip(".")
+                said = said if said.startswith(what) else f"{what}: {said}"
+                log.warning("%s (%s); try %d of %d in %.1f s", said, type(error).__name__,
                             attempt + 1, self.attempts, wait)
                 self.sleep(wait)

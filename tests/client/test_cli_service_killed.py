@@ -1,6 +1,7 @@
 """A 10,000-record push stopped halfway by killing the real service (``partner-service serve``,
-gunicorn, SIGKILL to master and workers), then finished by pushing the failures file once
-the service is back: every record is stored once."""
+gunicorn, SIGKILL to master and workers), then finished once the service is back, by pushing
+the failures file (on SQLite) or the same records file again (on PostgreSQL): every record is
+stored once, as the service's own database shows."""
 
 from __future__ import annotations
 
@@ -31,9 +32,16 @@ def stored_people(database_url: str) -> tuple[int, int]:
 
 
 @pytest.mark.slow
-def test_a_push_stopped_by_killing_the_service_finishes_on_a_rerun_without_duplicates(tmp_path):
-    database_url = f"sqlite:///{tmp_path / 'service.sqlite3'}"
+@pytest.mark.parametrize(("database_url", "rerun"),
+                         [("sqlite", "failures file"), ("postgresql", "records file")],
+                         indirect=["database_url"])
+def test_a_push_stopped_by_killing_the_service_finishes_on_a_rerun_without_duplicates(tmp_path, database_url,
+                                                                                     rerun):
     env = {**os.environ, "PARTNER_DATA_DIR": str(tmp_path / "var"), "PARTNER_DATABASE_URL": database_url}
+    if not database_url.startswith("sqlite"):  # a SQLite file is migrated on first start, PostgreSQL is not
+        upgrade = subprocess.run([str(BIN / "partner-service"), "db", "upgrade"], env=env, capture_output=True,
+                                 text=True, timeout=120)
+        assert upgrade.returncode == 0, upgrade.stderr
     port = free_port()
     turnup = subprocess.run([str(BIN / "partner-service"), "turnup", "--client", "Killed", "--clubs", "1",
                              "--url", f"http://127.0.0.1:{port}/soap"], env=env, capture_output=True, text=True,
@@ -81,13 +89,17 @@ def test_a_push_stopped_by_killing_the_service_finishes_on_a_rerun_without_dupli
         assert all(e["record"]["connector_id"] == e["connector_id"] for e in entries)
 
         service.start()  # the same port: the link store knows this partner by host
-        rerun = captured("push", "--sheet", str(sheet), str(failures), "--json",
-                         env=client_env(PARTNER_CLIENT_PROGRESS_SECONDS="60"))
-        assert rerun.code == 0, rerun.stdout + rerun.stderr
-        document = json.loads(rerun.stdout)
-        assert (document["saved"], document["failed"], document["not_sent"]) == (RECORDS - saved, 0, 0)
+        again = failures if rerun == "failures file" else records
+        done = captured("push", "--sheet", str(sheet), str(again), "--json",
+                        env=client_env(PARTNER_CLIENT_PROGRESS_SECONDS="60"))
+        assert done.code == 0, done.stdout + done.stderr
+        document = json.loads(done.stdout)
+        expected = RECORDS - saved if rerun == "failures file" else RECORDS
+        assert (document["saved"], document["failed"], document["not_sent"]) == (expected, 0, 0)
         assert document["actions"]["Inserted"] == RECORDS - saved_before
+        if rerun == "records file":  # the saved ones, linked, are sent with their Id and are unchanged
+            assert document["actions"]["Unchanged"] + document["actions"]["Updated"] == saved_before
     finally:
         service.kill()
     assert stored_people(database_url) == (RECORDS, RECORDS)
-    assert Path(f"{failures}.failures.jsonl").read_text() == ""
+    assert Path(f"{again}.failures.jsonl").read_text() == ""

@@ -79,6 +79,9 @@ def test_markup_in_data_file_names_and_faults_is_printed_literally(client_run, s
     assert done.code == 0 and "[bold]p1" in done.stdout and "[red]Radio[/red]" in done.stdout, shown(done)
     done = client_run("--links", links, "check", "--sheet", sheet)
     assert done.code == 0 and "sheet[/old].toml" in done.stdout, shown(done)
+    done = client_run("check", "--sheet", sheet)  # the link store beside the sheet, in the folder ``sheet[``
+    assert done.code == 0 and f"sqlite:///{tmp_path / 'sheet['}/partner-client-links.sqlite3" in done.stdout, \
+        shown(done)
     done = client_run("check", "--sheet", str(tmp_path / "missing[/x].toml"))
     assert done.code == 2 and "missing[/x].toml" in shown(done) and "Traceback" not in shown(done)
 
@@ -266,6 +269,9 @@ def test_the_wsdl_read_is_retried_and_its_404_hint_is_shown_whole(partner, world
     sheet = write_sheet(tmp_path / "retried.toml", partner(wrap=wrap([503, 502])), world.acme_club_ids[:1])
     done = captured("--links", links, "check", "--sheet", sheet)
     assert done.code == 0 and holder["app"].reads == 3, shown(done)
+    retries = [line for line in done.stderr.splitlines() if "try " in line]
+    assert len(retries) == 2 and all(line.startswith("warning: GET ?wsdl: ") for line in retries), done.stderr
+    assert "HTTP 503" in retries[0] and "try 2 of " in retries[0] and "HTTP 502" in retries[1]
 
     settings = partner(wrap=wrap([404] * 10))
     sheet = write_sheet(tmp_path / "hidden.toml", settings, world.acme_club_ids[:1])

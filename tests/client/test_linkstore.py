@@ -25,7 +25,7 @@ def test_links_are_kept_per_partner_and_replaced_in_place(store_url):
         assert len(found) == 1200 and found["p5"] == PersonLink("p5", "5", "Member", 2)
         assert two.people(["p5"]) == {}
         one.unlink_staff("1111")
-        assert one.counts() == {"staff_links": 0, "lead_source_links": 1, "person_links": 1200}
+        assert one.counts() == {"staff": 0, "lead-sources": 1, "people": 1200}
     finally:
         one.close()
         two.close()

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import io
+import logging
 
-from partner_client.output import Output, ProgressLines, literal
+from partner_client.output import LogLine, Output, ProgressLines, literal
 
 
 def test_literal_keeps_markup_and_shows_control_characters():
@@ -42,3 +43,9 @@ def test_progress_lines_at_most_every_interval_with_rate_and_time_left():
         lines.advance(50)
     assert err.getvalue().splitlines() == ["push: 250 of 1,000 records, 50 a second, about 15 s left",
                                            "push: 500 of 1,000 records, 50 a second, about 10 s left"]
+
+
+def test_log_records_are_one_literal_line_labelled_like_messages():
+    record = logging.LogRecord("partner_client.retry", logging.WARNING, __file__, 1,
+                               "%s: %s; try %d of %d", ("GET ?wsdl", "[b]a\nb", 2, 3), None)
+    assert LogLine().format(record) == "warning: GET ?wsdl: [b]a b; try 2 of 3"
