@@ -249,6 +249,8 @@ def test_the_fronts_own_refusals_are_soap_faults_without_a_body_invited(deployme
 def test_metrics_are_not_on_the_public_port_but_on_their_own_loopback_address(deployment):
     assert deployment.front.get("/metrics").status_code == 404
     assert requests.get(f"http://{deployment.backend.address}/metrics", timeout=10).status_code == 404
+    # One call of its own, so that the calls counter has a sample whatever ran before this test.
+    deployment.front.post("/soap", b"<not-soap/>")
     scraped = requests.get(f"http://{deployment.backend.metrics_address}/metrics", timeout=10)
     assert scraped.status_code == 200 and "partner_soap_calls_total" in scraped.text
 
