@@ -17,12 +17,13 @@ from dataclasses import replace
 from datetime import datetime
 
 import pytest
+from partner_service.adapters import database_errors
 from partner_service.app import people_store
 from partner_service.domain.errors import ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.model import Person
 from partner_service.domain.people import PersonChanges
-from partner_service.service_layer import people, unit_of_work
+from partner_service.service_layer import people
 from partner_service.service_layer.lead_sources import save_lead_source
 from sqlalchemy import func, select
 
@@ -74,7 +75,7 @@ def rounds_until_a_clash(engine, one_round, caplog) -> int:
     saves, an insert that finds the ExternalId taken meanwhile) has run at least once on
     PostgreSQL, at most five times; SQLite takes its write lock up front (BEGIN IMMEDIATE),
     so there racers queue and never clash. Returns the number of rounds."""
-    losers = (unit_of_work.__name__, people.__name__)
+    losers = (database_errors.__name__, people.__name__)
     for logger in losers:
         caplog.set_level(logging.DEBUG, logger=logger)
     def clashes() -> list:  # the line of each transaction (or PostgreSQL save) that lost the race

@@ -32,8 +32,8 @@ from typing import TypeVar
 from sqlalchemy import exc
 
 from ..domain.fields import UserType
-from ..service_layer.unit_of_work import statement_errors
 from .credential_store import PurgeSchedule
+from .database_errors import statement_errors
 from .driver_sql import DIALECTS, PG_TYPES
 from .people_rows import run_locked
 from .repository import known_club

@@ -31,8 +31,8 @@ from typing import TypeVar
 
 from ..domain.errors import Conflict, DomainError, Unavailable
 from ..domain.fields import UserType
-from ..service_layer.unit_of_work import statement_errors
 from .credential_store import PurgeSchedule
+from .database_errors import statement_errors
 from .db import take_writer_lock
 from .driver_sql import DIALECTS
 from .people_postgresql import checkout

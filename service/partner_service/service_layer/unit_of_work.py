@@ -1,42 +1,23 @@
 """A unit of work rolls back unless ``commit()`` was called inside it.
 
-Also the translation of the database's errors for every writer (units of work and the stores'
-autocommitted statements): a lost race is ``Conflict``, an unreachable database ``Unavailable``.
+The database's errors are translated as the stores' autocommitted statements translate them
+(``adapters.database_errors``): a lost race is ``Conflict``, an unreachable database
+``Unavailable``.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from contextlib import contextmanager
 from typing import Protocol
 
-from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..adapters import credential_store, people_rows, repository
+from ..adapters.database_errors import UNAVAILABLE, conflicts_raised, raise_translated
 from ..adapters.db import read_only_engine
-from ..domain.errors import Conflict, Unavailable
 
 log = logging.getLogger(__name__)
-
-# Errors that mean "the database is not there right now", as opposed to a bug or a rule.
-_UNAVAILABLE = (sa_exc.OperationalError, sa_exc.InterfaceError, sa_exc.TimeoutError)
-# PostgreSQL's deadlock_detected and serialization_failure: another transaction won.
-_CONTENTION_SQLSTATES = {"40P01", "40001"}
-
-
-def _conflict(error: BaseException) -> Conflict | None:
-    """The database's way of saying another transaction got in first, as a ``Conflict``."""
-    if isinstance(error, sa_exc.IntegrityError) or (
-            isinstance(error, sa_exc.DBAPIError)
-            and getattr(error.orig, "sqlstate", None) in _CONTENTION_SQLSTATES):
-        conflict = Conflict("A concurrent save got in the way; nothing was saved. Retry.")
-        conflict.__cause__ = error
-        log.debug("a concurrent transaction got in first (%s)", type(error).__name__)
-        return conflict
-    return None
-
 
 class UnitOfWork(Protocol):
     clients: repository.ClientRepository
@@ -76,17 +57,17 @@ class SqlAlchemyUnitOfWork:
     def __exit__(self, exc_type, exc, tb) -> None:
         try:
             self.rollback()
-        except _UNAVAILABLE:
+        except UNAVAILABLE:
             pass
         finally:
             self.session.close()
         if exc is not None:
-            _raise_translated(exc, self.committing)
+            raise_translated(exc, self.committing)
 
     def commit(self) -> None:
         self._refuse_if_read_only()
         self.committing = True
-        with _conflicts_raised():
+        with conflicts_raised():
             self.session.commit()
         self.committing = False
 
@@ -95,7 +76,7 @@ class SqlAlchemyUnitOfWork:
 
     def flush(self) -> None:
         self._refuse_if_read_only()
-        with _conflicts_raised():
+        with conflicts_raised():
             self.session.flush()
 
     def _refuse_if_read_only(self) -> None:
@@ -105,45 +86,8 @@ class SqlAlchemyUnitOfWork:
     @contextmanager
     def savepoint(self):
         """Undo one record's work without losing the rest of the transaction."""
-        with _conflicts_raised(), self.session.begin_nested():
+        with conflicts_raised(), self.session.begin_nested():
             yield
-
-
-def _raise_translated(error: BaseException, committing: bool) -> None:
-    """A lost race as ``Conflict``, a database that is not there as ``Unavailable``; any other
-    error is left to the caller to raise."""
-    conflict = _conflict(error)
-    if conflict is not None:
-        raise conflict
-    if isinstance(error, _UNAVAILABLE):
-        if committing:
-            # The server may have committed before the connection broke: we cannot know.
-            raise Unavailable("The database connection broke while committing: the save may "
-                              "or may not be stored. Retry; a save carrying Id or ExternalId "
-                              "is safe to repeat.") from error
-        raise Unavailable("The database is unavailable; nothing was saved. Retry later.") from error
-
-
-@contextmanager
-def statement_errors(committing: Callable[[], bool]):
-    """For autocommitted statements (no unit of work): errors translated as ``__exit__`` does;
-    ``committing()`` tells whether a statement that commits a save had been sent."""
-    try:
-        yield
-    except Exception as error:
-        _raise_translated(error, committing())
-        raise
-
-
-@contextmanager
-def _conflicts_raised():
-    try:
-        yield
-    except sa_exc.DBAPIError as error:
-        conflict = _conflict(error)
-        if conflict is None:
-            raise
-        raise conflict from error
 
 
 def session_factory(engine, read_only: bool = False,
