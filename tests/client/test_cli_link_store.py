@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 
-from .cli_process import captured
+from ..support.cli_process import captured
 
 
 def test_a_link_store_that_cannot_be_opened_is_one_error_naming_it_and_the_ways_to_name_another(tmp_path):

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from .cli_process import BIN, ServiceProcess, captured, client_env, free_port
+from ..support.cli_process import BIN, ServiceProcess, captured, client_env, free_port
 
 RECORDS = 10_000
 

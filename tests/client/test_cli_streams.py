@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .cli_process import captured, client_env, free_port, in_pty
+from ..support.cli_process import captured, client_env, free_port, in_pty
 from .test_cli import write_sheet
 
 

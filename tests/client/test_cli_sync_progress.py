@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from .cli_process import captured, client_env, in_pty
+from ..support.cli_process import captured, client_env, in_pty
 from .test_cli import write_sheet
 
 SOURCES = 40

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from .cli_process import captured
+from ..support.cli_process import captured
 from .test_cli import summary, write_sheet
 
 RECORDS = 600

@@ -24,8 +24,8 @@ from partner_service.adapters.db import default_sqlite_url
 from sqlalchemy.engine import make_url
 
 from ..support import PG_ADMIN_URL, postgres_database
-from .service_process import PROJECT_COMMAND, Pushers, clean_environment, serve, turn_up
-from .wsse_support import fresh_key
+from ..support.service_process import PROJECT_COMMAND, Pushers, clean_environment, serve, turn_up
+from ..support.wsse import fresh_key
 
 BATCH = 200
 

@@ -21,7 +21,7 @@ from zeep.plugins import HistoryPlugin
 from zeep.wsse.username import UsernameToken
 
 from ..support import UsernameOnly, postgres_database, proxied, serve_in_thread
-from .operations_helpers import PETE, TNS, assert_fault, code_of, fault_of, people_count
+from ..support.operations import PETE, TNS, assert_fault, code_of, fault_of, people_count
 
 SECRET = "hunter2-at-db.internal:5432"
 

@@ -28,8 +28,8 @@ from partner_service.adapters.secrets import SecretKeeper
 from partner_service.service_layer import credentials, tenants
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
-from .haproxy_front import Backend, Front, haproxy_front, start_backend
-from .wsse_support import SAVE_PETE, envelope, security_xml, token_xml
+from ..support.haproxy_front import Backend, Front, haproxy_front, start_backend
+from ..support.wsse import SAVE_PETE, envelope, security_xml, token_xml
 
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
 TNS = "urn:connector-partner:v1"

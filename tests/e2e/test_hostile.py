@@ -9,7 +9,7 @@ import time
 from partner_service.domain.fields import DATE, DATETIME, ENUM, PROSPECT_FIELDS
 
 from ..support import MARKER, SOAP11_ENV, envelope, hostile_requests, post, save_xml
-from .operations_helpers import people_count, stored_person
+from ..support.operations import people_count, stored_person
 
 
 def _problems(reply, case) -> list[str]:

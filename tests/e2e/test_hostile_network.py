@@ -26,10 +26,10 @@ from partner_service.adapters.db import make_engine
 from sqlalchemy import text
 
 from ..support import MARKER, Reply, envelope, save_xml
-from .operations_helpers import people_count
-from .wsse_support import GET_LEAD_SOURCES, live_secure_app, security_xml, timestamp_xml, token_xml
-from .wsse_support import envelope as wsse_envelope
-from .wsse_support import post as wsse_post
+from ..support.operations import people_count
+from ..support.wsse import GET_LEAD_SOURCES, live_secure_app, security_xml, timestamp_xml, token_xml
+from ..support.wsse import envelope as wsse_envelope
+from ..support.wsse import post as wsse_post
 
 SERVE = Path(sys.executable).with_name("partner-service")
 

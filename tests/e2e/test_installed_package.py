@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from .service_process import clean_environment, free_port, make_tls_files, serve
+from ..support.service_process import clean_environment, free_port, make_tls_files, serve
 
 REPO = Path(__file__).resolve().parents[2]
 # What building a release reads: the project's metadata, its packages, and what the sdist carries.

@@ -29,8 +29,8 @@ from partner_service.service_layer import staff, tenants
 from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 from ..support import postgres_database, proxied
-from .tls_front import tls_front
-from .wsse_support import live_secure_app
+from ..support.tls_front import tls_front
+from ..support.wsse import live_secure_app
 
 JAVA_PROJECT = Path(__file__).parents[2] / "client" / "java"
 STAFF_EMAIL = "jstaff@club.com"

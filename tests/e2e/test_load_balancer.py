@@ -25,9 +25,9 @@ import pytest
 from lxml import etree
 
 from ..support import postgres_database
-from .haproxy_front import Backend, Front, haproxy_front, start_backend
-from .service_process import Pushers, turn_up, zeep_client
-from .wsse_support import GET_LEAD_SOURCES, envelope, fresh_key, post, security_xml, token_xml
+from ..support.haproxy_front import Backend, Front, haproxy_front, start_backend
+from ..support.service_process import Pushers, turn_up, zeep_client
+from ..support.wsse import GET_LEAD_SOURCES, envelope, fresh_key, post, security_xml, token_xml
 
 WSDL = "http://schemas.xmlsoap.org/wsdl/"
 SOAP_BINDING = "http://schemas.xmlsoap.org/wsdl/soap/"

@@ -23,8 +23,8 @@ from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, ses
 from prometheus_client.parser import text_string_to_metric_families
 
 from ..support import REDIS_URL
-from .service_process import PROJECT_COMMAND, clean_environment, make_tls_files, serve
-from .wsse_support import GET_LEAD_SOURCES, envelope, fresh_key, post, security_xml, token_xml
+from ..support.service_process import PROJECT_COMMAND, clean_environment, make_tls_files, serve
+from ..support.wsse import GET_LEAD_SOURCES, envelope, fresh_key, post, security_xml, token_xml
 
 DEPLOY = Path(__file__).resolve().parents[2] / "deploy"
 ALERTS = DEPLOY / "prometheus" / "alerts.yml"

@@ -7,7 +7,7 @@ import copy
 
 from lxml import etree
 
-from .operations_helpers import TNS, assert_fault, people_count, stored_person
+from ..support.operations import TNS, assert_fault, people_count, stored_person
 
 SOAP_ENV = "http://schemas.xmlsoap.org/soap/envelope/"
 XML = {"Content-Type": "text/xml; charset=utf-8"}

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from .operations_helpers import PETE, assert_fault, people_count, stored_person
+from ..support.operations import PETE, assert_fault, people_count, stored_person
 
 
 def test_insert_stores_the_person_and_answers_its_id(acme, club, uow_factory):

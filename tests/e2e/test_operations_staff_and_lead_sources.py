@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from partner_service.service_layer import tenants
 
-from .operations_helpers import assert_fault, lead_source_names
+from ..support.operations import assert_fault, lead_source_names
 
 
 def staff_ids(answer) -> list[str]:

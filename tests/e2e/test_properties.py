@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from partner_service.domain.fields import DATE, DATETIME, ENUM, PERSON_FIELDS, PROSPECT_FIELDS, TEXT
 
 from ..support import MARKER, envelope, post, save_xml
-from .operations_helpers import stored_person
+from ..support.operations import stored_person
 
 # Function-scoped fixtures (server, database) are shared by the examples on purpose: each
 # example inserts a new person, so nothing carries over that could change the outcome.

@@ -19,7 +19,7 @@ from zeep.transports import Transport
 from zeep.wsse import utils as wsse_utils
 from zeep.wsse.username import UsernameToken
 
-from .wsse_support import (
+from ..support.wsse import (
     GET_LEAD_SOURCES,
     SAVE_PETE,
     envelope,

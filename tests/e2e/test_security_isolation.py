@@ -15,7 +15,7 @@ from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
 from ..support.saves import save_one
-from .wsse_support import live_secure_app
+from ..support.wsse import live_secure_app
 
 PETE = {"FirstName": "Pete", "LastName": "Prospect"}
 

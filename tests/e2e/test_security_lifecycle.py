@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 from partner_service.service_layer import credentials
 
-from .wsse_support import GET_LEAD_SOURCES, SOAP, envelope, live_secure_app, post, security_xml, token_xml
+from ..support.wsse import GET_LEAD_SOURCES, SOAP, envelope, live_secure_app, post, security_xml, token_xml
 
 CACHE_SECONDS = 2
 

@@ -27,7 +27,7 @@ from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, ses
 from sqlalchemy import func, select
 
 from ..support import REDIS_URL, postgres_database
-from .wsse_support import GET_LEAD_SOURCES, SAVE_PETE, envelope, fresh_key, post, security_xml, token_xml
+from ..support.wsse import GET_LEAD_SOURCES, SAVE_PETE, envelope, fresh_key, post, security_xml, token_xml
 
 ROOT = Path(__file__).resolve().parents[2]
 # A separate interpreter serving create_app() configured from the environment alone.

@@ -25,7 +25,7 @@ from partner_service.service_layer.unit_of_work import SqlAlchemyUnitOfWork, ses
 from sqlalchemy import func, select
 
 from ..support import postgres_database, serve_in_thread
-from .wsse_support import envelope, fresh_key, security_xml, token_xml, utc_text
+from ..support.wsse import envelope, fresh_key, security_xml, token_xml, utc_text
 
 P = "<tns:FirstName>Pete</tns:FirstName><tns:LastName>Prospect</tns:LastName>"
 

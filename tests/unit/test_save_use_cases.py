@@ -26,8 +26,8 @@ from partner_service.service_layer.people import (
     save_person,
 )
 
+from ..support.fakes import FakePeopleStore, FakePeopleWrites, FakeUnitOfWork
 from ..support.nonces import Nonce
-from .fakes import FakePeopleStore, FakePeopleWrites, FakeUnitOfWork
 
 ACME = Principal(1)
 PETE = {"FirstName": "Pete", "LastName": "Prospect"}

@@ -11,7 +11,7 @@ from partner_service.domain.model import Club, LeadSource, Principal, Staff
 from partner_service.domain.people import PersonChanges
 from partner_service.service_layer import lead_sources, people, staff
 
-from .fakes import FakeUnitOfWork
+from ..support.fakes import FakeUnitOfWork
 
 ACME, OTHER = 1, 2
 PETE = {"FirstName": "Pete", "LastName": "Prospect"}

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..support import wait_healthy
+from . import wait_healthy
 
 BIN = Path(sys.executable).parent
 

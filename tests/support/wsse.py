@@ -25,7 +25,7 @@ from partner_service.domain.model import Person
 from partner_service.service_layer import credentials
 from sqlalchemy import func, select
 
-from ..support import serve_in_thread
+from . import serve_in_thread
 
 TNS = "urn:connector-partner:v1"
 SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
