@@ -28,7 +28,7 @@ from spyne.protocol.soap import Soap11
 
 from ...domain.errors import DomainError
 from .fastxml import FastComplexXml
-from .faults import client_fault, domain_fault, validation_fault
+from .faults import client_fault, completed, domain_fault, validation_fault
 from .namespaces import SOAP11_ENV, XSD
 
 _PARSER_OPTIONS = dict(resolve_entities=False, no_network=True, load_dtd=False,
@@ -266,7 +266,7 @@ class PartnerSoap11(FastComplexXml, Soap11):
             faultcode.text = f"{self.soap_env}:{code}"
         faultstring = etree.Element("faultstring")
         faultstring.text = inst.faultstring
-        return self._fault_to_parent_impl(ctx, cls, inst, parent, ns, [faultcode, faultstring])
+        return self._fault_to_parent_impl(ctx, cls, completed(inst), parent, ns, [faultcode, faultstring])
 
 
 def _path_name(path: str | None) -> str:

@@ -14,6 +14,7 @@ from ...service_layer import lead_sources, people, staff
 from ...service_layer.results import SaveOutcome, StaffView
 from . import types as t
 from .fastxml import new
+from .faults import FaultDetail
 
 
 def _deps(ctx):
@@ -64,20 +65,22 @@ def _save_batch(ctx, club_id, records, user_type, specs, all_or_none, test):
 
 
 _TEST = t.optional(Boolean)
+_FAULTS = [FaultDetail]  # every operation may answer any fault code: one declared detail
 _CLUB = t.required(t.ClubIdType)
 _RESULT = t.required(t.SaveResult)
 _RESULTS = t.repeated(t.SaveResult, 1, "unbounded")
 
 
 class SaveProspect(ServiceBase):
-    @rpc(_CLUB, t.required(t.Prospect), _TEST, _returns=_RESULT, _out_variable_name="SaveResult")
+    @rpc(_CLUB, t.required(t.Prospect), _TEST, _returns=_RESULT, _out_variable_name="SaveResult",
+         _throws=_FAULTS)
     def SaveProspect(ctx, ClubId, Prospect, Test):  # noqa: N802, N803
         """Insert or update a prospect; returns this system's Id for every later save."""
         return _save(ctx, ClubId, Prospect, UserType.PROSPECT, PROSPECT_FIELDS, Test)
 
 
 class SaveMember(ServiceBase):
-    @rpc(_CLUB, t.required(t.Member), _TEST, _returns=_RESULT, _out_variable_name="SaveResult")
+    @rpc(_CLUB, t.required(t.Member), _TEST, _returns=_RESULT, _out_variable_name="SaveResult", _throws=_FAULTS)
     def SaveMember(ctx, ClubId, Member, Test):  # noqa: N802, N803
         """Insert or update a member; a prospect's Id or ExternalId converts that person."""
         return _save(ctx, ClubId, Member, UserType.MEMBER, PERSON_FIELDS, Test)
@@ -85,7 +88,7 @@ class SaveMember(ServiceBase):
 
 class SaveExMember(ServiceBase):
     @rpc(_CLUB, t.required(t.Member), _TEST, _args=("ClubId", "ExMember", "Test"),
-         _returns=_RESULT, _out_variable_name="SaveResult")
+         _returns=_RESULT, _out_variable_name="SaveResult", _throws=_FAULTS)
     def SaveExMember(ctx, ClubId, ExMember, Test):  # noqa: N802, N803
         """Insert or update an ex-member; a prospect's or member's Id converts that person."""
         return _save(ctx, ClubId, ExMember, UserType.EX_MEMBER, PERSON_FIELDS, Test)
@@ -94,7 +97,7 @@ class SaveExMember(ServiceBase):
 class SaveProspects(ServiceBase):
     @rpc(_CLUB, t.required(t.ProspectBatch), t.optional(Boolean), _TEST,
          _args=("ClubId", "Prospects", "AllOrNone", "Test"),
-         _returns=_RESULTS, _out_variable_name="SaveResult")
+         _returns=_RESULTS, _out_variable_name="SaveResult", _throws=_FAULTS)
     def SaveProspects(ctx, ClubId, Prospects, AllOrNone, Test):  # noqa: N802, N803
         """Save 1 to 200 prospects; one SaveResult per record, in input order."""
         return _save_batch(ctx, ClubId, Prospects.Prospect, UserType.PROSPECT, PROSPECT_FIELDS,
@@ -104,7 +107,7 @@ class SaveProspects(ServiceBase):
 class SaveMembers(ServiceBase):
     @rpc(_CLUB, t.required(t.MemberBatch), t.optional(Boolean), _TEST,
          _args=("ClubId", "Members", "AllOrNone", "Test"),
-         _returns=_RESULTS, _out_variable_name="SaveResult")
+         _returns=_RESULTS, _out_variable_name="SaveResult", _throws=_FAULTS)
     def SaveMembers(ctx, ClubId, Members, AllOrNone, Test):  # noqa: N802, N803
         """Save 1 to 200 members; one SaveResult per record, in input order."""
         return _save_batch(ctx, ClubId, Members.Member, UserType.MEMBER, PERSON_FIELDS,
@@ -114,7 +117,7 @@ class SaveMembers(ServiceBase):
 class SaveExMembers(ServiceBase):
     @rpc(_CLUB, t.required(t.MemberBatch), t.optional(Boolean), _TEST,
          _args=("ClubId", "ExMembers", "AllOrNone", "Test"),
-         _returns=_RESULTS, _out_variable_name="SaveResult")
+         _returns=_RESULTS, _out_variable_name="SaveResult", _throws=_FAULTS)
     def SaveExMembers(ctx, ClubId, ExMembers, AllOrNone, Test):  # noqa: N802, N803
         """Save 1 to 200 ex-members; one SaveResult per record, in input order."""
         return _save_batch(ctx, ClubId, ExMembers.Member, UserType.EX_MEMBER, PERSON_FIELDS,
@@ -123,21 +126,21 @@ class SaveExMembers(ServiceBase):
 
 class GetStaffList(ServiceBase):
     @rpc(t.optional(t.ClubIdType), _returns=t.repeated(t.Staff, 0, "unbounded"),
-         _out_variable_name="Staff")
+         _out_variable_name="Staff", _throws=_FAULTS)
     def GetStaffList(ctx, ClubId):  # noqa: N802, N803
         """Staff of one club, or of every club the credential may use when ClubId is absent."""
         return [staff_element(v) for v in staff.list_staff(_deps(ctx).read(), _principal(ctx), ClubId)]
 
 
 class GetStaffByEmail(ServiceBase):
-    @rpc(t.required(t.text(254)), _returns=t.required(t.Staff), _out_variable_name="Staff")
+    @rpc(t.required(t.text(254)), _returns=t.required(t.Staff), _out_variable_name="Staff", _throws=_FAULTS)
     def GetStaffByEmail(ctx, Email):  # noqa: N802, N803
         """The staff member with this email (case-insensitive); Client.NotFound when none."""
         return staff_element(staff.staff_by_email(_deps(ctx).read(), _principal(ctx), Email))
 
 
 class GetLeadSources(ServiceBase):
-    @rpc(_returns=t.repeated(t.LeadSource, 0, "unbounded"), _out_variable_name="LeadSource")
+    @rpc(_returns=t.repeated(t.LeadSource, 0, "unbounded"), _out_variable_name="LeadSource", _throws=_FAULTS)
     def GetLeadSources(ctx):  # noqa: N802
         """Every lead source of the credential's client."""
         return [t.LeadSource(LeadSourceId=v.id, Name=v.name, ExternalId=v.external_id)
@@ -145,7 +148,7 @@ class GetLeadSources(ServiceBase):
 
 
 class SaveLeadSource(ServiceBase):
-    @rpc(t.required(t.LeadSource), _TEST, _returns=_RESULT, _out_variable_name="SaveResult")
+    @rpc(t.required(t.LeadSource), _TEST, _returns=_RESULT, _out_variable_name="SaveResult", _throws=_FAULTS)
     def SaveLeadSource(ctx, LeadSource, Test):  # noqa: N802, N803
         """Create a lead source (or answer the existing one of that name), or rename one."""
         return save_result(lead_sources.save_lead_source(
