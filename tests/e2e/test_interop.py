@@ -101,7 +101,7 @@ def test_the_documented_jaxws_handler_is_the_one_tested():
 
 
 def test_jaxws_reads_a_validation_fault_and_its_field(service, world, uow_factory):
-    """A JAX-WS client gets a bad field as a SOAPFaultException whose detail names the field."""
+    """A JAX-WS client gets a bad field as the declared PartnerFault, whose FaultDetail names the field."""
     step = {"label": "SaveProspect", "operation": "SaveProspect", "args": {
         "ClubId": world.acme_club_ids[0],
         "Prospect": {"ExternalId": "p-jaxws-fault", "FirstName": "No", "LastName": "Owner",
@@ -109,5 +109,6 @@ def test_jaxws_reads_a_validation_fault_and_its_field(service, world, uow_factor
     results = STACKS["jaxws-ri-digest"](steps=[step], **service)
     assert fault_code(results["SaveProspect"]) == "Client.Validation"
     assert results["SaveProspect"]["fault"]["field"] == "LeadOwnerId"
+    assert results["SaveProspect"]["fault"]["typed"] == "PartnerFault"  # the declared wsdl:fault (1.1)
     with uow_factory() as uow:
         assert uow.people.by_external_id(world.acme.client_id, "p-jaxws-fault") is None
