@@ -7,12 +7,13 @@ must keep working against a service publishing NEW; a change that could stop it 
 
 - breaking: an operation, message, element or named type removed or renamed; a changed
   target namespace, soapAction, binding style or part element; an element's type changed;
-  a request element made required or a new required request element; a request type
+  a request element made required or a new required request element; a new element in a
+  response type (zeep, strict by default, refuses an unknown element); a request type
   narrowed (maxLength shortened, minLength raised, a pattern added or changed); an
   enumeration value removed from a request type or added to a response type (a Java enum
   built from OLD cannot hold it); a response element made optional or repeating; a new
   element anywhere but at the end of its sequence; a declared fault removed;
-- additive: a new operation, a new optional element at the end of a sequence, a longer
+- additive: a new operation, a new optional element at the end of a request type's sequence, a longer
   maxLength, a new enumeration value in a request type, a new declared fault, a new named
   type or global element.
 
@@ -346,6 +347,9 @@ class _Comparison:
             spot = f"{where}/{element.name}"
             if element.min_occurs > 0 and REQUEST in use:
                 self.add(BREAKING, spot, "new required element in a request type")
+            elif RESPONSE in use:
+                self.add(BREAKING, spot, "new element in a response type (zeep built from the old WSDL, "
+                                         "strict as by default, refuses an element it does not know)")
             elif position < last_old:
                 self.add(BREAKING, spot, "new element inserted before existing ones (only the end of a "
                                          "sequence may grow)")

@@ -106,6 +106,11 @@ BREAKING = {
         lambda t: edit(t, enumeration("Failed"), enumeration("Failed", "Merged")),
         "type tns:SaveResult/Action", "enumeration value 'Merged' added (a client's enum built from the old "
                                       "WSDL cannot hold it)"),
+    "new optional element at the end of a response type": (
+        lambda t: edit(t, element("UserType", "tns:UserType"), element("UserType", "tns:UserType")
+                       + element("Note", "tns:String200")),
+        "type tns:SaveResult/Note", "new element in a response type (zeep built from the old WSDL, strict as "
+                                    "by default, refuses an element it does not know)"),
     "policy removed": (lambda t: t, "extension", None),  # the base with a policy, the copy without
 }
 
