@@ -37,7 +37,7 @@ limit_request_fields = settings.limit_request_fields
 limit_request_field_size = settings.limit_request_field_size
 # One structured line per request comes from the app (request_log); no access log.
 accesslog = None
-logconfig_dict = logging_config(settings.log_format, settings.log_level)
+logconfig_dict = logging_config(settings.log_format, settings.log_level, settings.environment)
 loglevel = settings.log_level
 
 if not settings.insecure_http:

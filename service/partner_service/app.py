@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
                         or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions), nonces, reader),
                         reader=reader)
     soap_app = build_application(deps, settings.operations)
-    template = canonical_wsdl(soap_app, DEFAULT_LOCATION)
+    template = canonical_wsdl(soap_app, DEFAULT_LOCATION, settings.environment)
     cache: dict[str, bytes] = {}
 
     def wsdl_for(request_url: str) -> bytes:
@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
     single_saves = SingleSaves(soap_app, opener, single_saver(engine, deps.uow)) if opener is not None else None
+    metrics = Metrics(settings.environment) if settings.metrics else None
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
-                      settings.max_body_bytes, Metrics() if settings.metrics else None, single_saves)
+                      settings.max_body_bytes, metrics, single_saves)
     app.engine = engine
     return app

@@ -147,3 +147,8 @@ from . import cli_ops  # noqa: E402
 staff.add_command(cli_ops.staff_import)
 staff.add_command(cli_ops.staff_list)
 main.add_command(cli_ops.lead_sources)
+
+# The test site (cli_sandbox.py).
+from .cli_sandbox import sandbox as _sandbox  # noqa: E402
+
+main.add_command(_sandbox)

@@ -57,9 +57,11 @@ def worker_exited(pid: int) -> None:
 
 
 class Metrics:
-    """The service's metrics, and their exposition for ``GET /metrics``."""
+    """The service's metrics, and their exposition for ``GET /metrics``; every series carries the
+    ``environment`` label (production or sandbox)."""
 
-    def __init__(self):
+    def __init__(self, environment: str = "production"):
+        self.environment = environment
         from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 
         self.registry = CollectorRegistry()
@@ -70,31 +72,32 @@ class Metrics:
             target = self.registry
         self.http_requests = Counter(
             "partner_http_requests", "HTTP requests by route and status code.",
-            ["route", "status"], registry=target)
+            ["environment", "route", "status"], registry=target)
         self.calls = Counter(
             "partner_soap_calls", "SOAP calls by operation and outcome (ok or fault).",
-            ["operation", "outcome"], registry=target)
+            ["environment", "operation", "outcome"], registry=target)
         self.faults = Counter(
             "partner_soap_faults", "SOAP faults by operation and fault code.",
-            ["operation", "code"], registry=target)
+            ["environment", "operation", "code"], registry=target)
         self.latency = Histogram(
             "partner_soap_call_duration_seconds", "Time to answer a SOAP call, by operation.",
-            ["operation"], buckets=_LATENCY_BUCKETS, registry=target)
+            ["environment", "operation"], buckets=_LATENCY_BUCKETS, registry=target)
         self.auth_failures = Counter(
             "partner_auth_failures", "Calls refused by WS-Security, by fault code.",
-            ["code"], registry=target)
+            ["environment", "code"], registry=target)
 
     def observe(self, record: RequestRecord) -> None:
-        self.http_requests.labels(record.route, str(record.status)).inc()
+        env = self.environment
+        self.http_requests.labels(env, record.route, str(record.status)).inc()
         if record.route != "soap" or record.method != "POST":
             return
         operation = record.operation or "unknown"
-        self.calls.labels(operation, "fault" if record.fault else record.outcome).inc()
-        self.latency.labels(operation).observe(record.duration_ms / 1000)
+        self.calls.labels(env, operation, "fault" if record.fault else record.outcome).inc()
+        self.latency.labels(env, operation).observe(record.duration_ms / 1000)
         if record.fault:
-            self.faults.labels(operation, record.fault).inc()
+            self.faults.labels(env, operation, record.fault).inc()
             if record.fault.startswith("wsse:"):
-                self.auth_failures.labels(record.fault).inc()
+                self.auth_failures.labels(env, record.fault).inc()
 
     def exposition(self) -> tuple[bytes, str]:
         from prometheus_client import CONTENT_TYPE_LATEST, generate_latest

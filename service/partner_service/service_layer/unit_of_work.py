@@ -10,7 +10,7 @@ from typing import Protocol
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..adapters import credential_store, people_rows, repository
+from ..adapters import credential_store, demo_rows, people_rows, repository
 from ..adapters.db import read_only_engine
 from ..domain.errors import Conflict, Unavailable
 
@@ -43,6 +43,7 @@ class UnitOfWork(Protocol):
     credentials: credential_store.CredentialRepository
     nonces: credential_store.NonceCache
     people_rows: people_rows.PeopleRows
+    demo_rows: demo_rows.DemoRows
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc) -> None: ...
@@ -67,6 +68,7 @@ class SqlAlchemyUnitOfWork:
         self.credentials = credential_store.CredentialRepository(self.session)
         self.nonces = credential_store.NonceCache(self.session)
         self.people_rows = people_rows.PeopleRows(self.session)
+        self.demo_rows = demo_rows.DemoRows(self.session)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
