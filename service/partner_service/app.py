@@ -19,12 +19,16 @@ from .adapters.writer_rows import transaction_rows
 from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
+from .entrypoints.sandbox_wsgi import SandboxWsgi
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
+from .service_layer import people
+from .service_layer.magic_values import MagicValues
 from .service_layer.results import SaveOutcome
+from .service_layer.sandbox import SANDBOX
 from .service_layer.save_groups import SaveGroups
 from .service_layer.statement_saves import StatementSaves
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
@@ -60,8 +64,18 @@ def single_saver(engine: Engine, uow_factory: Callable[[], object]) -> Callable[
     return StatementSaves(statement_rows(engine), uow_factory).save
 
 
+def save_use_cases(settings: Settings, engine: Engine, uow_factory: Callable[[], object]):
+    """``(save_person, save_people, single save)``: the service layer's, or in a sandbox the same
+    wrapped by its magic values (``service_layer.magic_values``), chosen here once."""
+    single = single_saver(engine, uow_factory)
+    if settings.environment != SANDBOX:
+        return people.save_person, people.save_people, single
+    magic = MagicValues()
+    return magic.person(people.save_person), magic.people(people.save_people), magic.person(single)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               authenticate: Callable[[list], Principal] | None = None) -> PartnerWsgi:
+               authenticate: Callable[[list], Principal] | None = None) -> PartnerWsgi | SandboxWsgi:
     settings = settings or Settings.from_env()
     start_mappers()
     engine = engine or make_engine(settings.resolved_database_url())
@@ -73,10 +87,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def reader() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(readers)
 
-    deps = Dependencies(uow=lambda: SqlAlchemyUnitOfWork(sessions),
-                        authenticate=authenticate
-                        or ws_security(settings, lambda: SqlAlchemyUnitOfWork(sessions), nonces, reader),
-                        reader=reader)
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(sessions)
+
+    save_person, save_people, single_save = save_use_cases(settings, engine, uow)
+    deps = Dependencies(uow=uow, authenticate=authenticate or ws_security(settings, uow, nonces, reader),
+                        reader=reader, save_person=save_person, save_people=save_people)
     soap_app = build_application(deps, settings.operations)
     template = canonical_wsdl(soap_app, DEFAULT_LOCATION, settings.environment)
     cache: dict[str, bytes] = {}
@@ -89,9 +105,9 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
-    single_saves = SingleSaves(soap_app, opener, single_saver(engine, deps.uow)) if opener is not None else None
+    single_saves = SingleSaves(soap_app, opener, single_save) if opener is not None else None
     metrics = Metrics(settings.environment) if settings.metrics else None
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(engine, nonces),
                       settings.max_body_bytes, metrics, single_saves)
     app.engine = engine
-    return app
+    return SandboxWsgi(app) if settings.environment == SANDBOX else app

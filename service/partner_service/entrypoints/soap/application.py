@@ -30,6 +30,9 @@ class Dependencies:
     uow: Callable[[], object]
     authenticate: Callable[[list], Principal]
     reader: Callable[[], object] | None = None  # a unit of work that only reads (default: ``uow``)
+    # The save use cases; a sandbox's are wrapped by its magic values (app.save_use_cases).
+    save_person: Callable[..., object] = people.save_person
+    save_people: Callable[..., object] = people.save_people
 
     def read(self):
         """A unit of work for an operation that only reads (listings, lookups)."""

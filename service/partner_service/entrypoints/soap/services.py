@@ -10,7 +10,7 @@ from spyne import Boolean, ServiceBase, rpc
 
 from ...domain.fields import ENUM, PERSON_FIELDS, PROSPECT_FIELDS, UserType
 from ...domain.people import PersonChanges
-from ...service_layer import lead_sources, people, staff
+from ...service_layer import lead_sources, staff
 from ...service_layer.results import SaveOutcome, StaffView
 from . import types as t
 from .fastxml import new
@@ -51,13 +51,13 @@ def staff_element(view: StaffView) -> t.Staff:
 
 
 def _save(ctx, club_id, record, user_type, specs, test):
-    outcome = people.save_person(_deps(ctx).uow(), _principal(ctx), club_id, user_type,
+    outcome = _deps(ctx).save_person(_deps(ctx).uow(), _principal(ctx), club_id, user_type,
                                  person_changes(record, specs), test=bool(test))
     return save_result(outcome)
 
 
 def _save_batch(ctx, club_id, records, user_type, specs, all_or_none, test):
-    outcomes = people.save_people(_deps(ctx).uow(), _principal(ctx), club_id, user_type,
+    outcomes = _deps(ctx).save_people(_deps(ctx).uow(), _principal(ctx), club_id, user_type,
                                   [person_changes(r, specs) for r in records],
                                   all_or_none=bool(all_or_none), test=bool(test),
                                   admit=ctx.udc.take_admission())
