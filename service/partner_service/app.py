@@ -23,12 +23,16 @@ from .config import Settings
 from .domain.model import Principal
 from .entrypoints.metrics import Metrics
 from .entrypoints.proxies import TrustedProxies
+from .entrypoints.sandbox_wsgi import SandboxWsgi
 from .entrypoints.soap.application import Dependencies, build_application
 from .entrypoints.soap.single_saves import SingleSaves
 from .entrypoints.soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 from .entrypoints.wsgi import PartnerWsgi
 from .security import NonceStore, replay_cache, ws_security
+from .service_layer import people
+from .service_layer.magic_values import MagicValues
 from .service_layer.people import PeopleStore
+from .service_layer.sandbox import SANDBOX
 from .service_layer.throttle import FailureThrottle, ThrottlePolicy
 from .service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
@@ -78,21 +82,31 @@ def people_store(engine: Engine, uow_factory: Callable[[], object],
     """The ``PeopleStore`` of the engine, chosen once per app: SQLite has one writer, so saves
     arriving together share one transaction and one fsync (``SqlitePeopleStore``); PostgreSQL
     writes them in parallel, each as one or two autocommitted statements (``PostgresPeopleStore``:
-    optimistic, no lock held between). This is the seam for another store (a sandbox's)."""
+    optimistic, no lock held between)."""
     if engine.dialect.name == "sqlite":
         return SqlitePeopleStore(engine, uow_factory, nonce_purge)
     return PostgresPeopleStore(engine, uow_factory, nonce_purge)
 
 
+def save_use_cases(settings: Settings):
+    """``(save_person, save_people)``: the service layer's, or in a sandbox the same use cases
+    wrapped by its magic values (``service_layer.magic_values``), chosen here once. Every save
+    entry (the fast front, spyne's operations) calls these."""
+    if settings.environment != SANDBOX:
+        return people.save_person, people.save_people
+    magic = MagicValues()
+    return magic.person(people.save_person), magic.people(people.save_people)
+
+
 def create_app(settings: Settings | None = None, *, engine: Engine | None = None,
-               authenticate: Callable[[list], Principal] | None = None) -> PartnerWsgi:
+               authenticate: Callable[[list], Principal] | None = None) -> PartnerWsgi | SandboxWsgi:
     settings = settings or Settings.from_env()
     start_mappers()
     engine = engine or make_engine(settings.resolved_database_url())
     prepare_database(engine)
     nonce_purge = PurgeSchedule()
     sessions = session_factory(engine, nonce_purge=nonce_purge)
-    metrics = Metrics() if settings.metrics else None
+    metrics = Metrics(settings.environment) if settings.metrics else None
     nonces = replay_cache(settings) if authenticate is None else None
     if nonces is not None and metrics is not None:
         nonces = metrics.counted_replay_cache(nonces)
@@ -104,10 +118,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
     def uow() -> SqlAlchemyUnitOfWork:
         return SqlAlchemyUnitOfWork(sessions)
 
+    save_person, save_people = save_use_cases(settings)
     deps = Dependencies(uow=uow, authenticate=authenticate or ws_security(settings, uow, nonces, reader),
-                        people=people_store(engine, uow, nonce_purge), reader=reader)
+                        people=people_store(engine, uow, nonce_purge), reader=reader,
+                        save_person=save_person, save_people=save_people)
     soap_app = build_application(deps, settings.operations)
-    template = canonical_wsdl(soap_app, DEFAULT_LOCATION)
+    template = canonical_wsdl(soap_app, DEFAULT_LOCATION, settings.environment)
     cache: dict[str, bytes] = {}
 
     def wsdl_for(request_url: str) -> bytes:
@@ -118,11 +134,12 @@ def create_app(settings: Settings | None = None, *, engine: Engine | None = None
 
     # The hot path beside spyne, for an authenticate hook that can check a token without writing.
     opener = getattr(deps.authenticate, "open", None)
-    single_saves = SingleSaves(soap_app, opener, deps.people) if opener is not None else None
+    single_saves = (SingleSaves(soap_app, opener, deps.people, deps.save_person)
+                    if opener is not None else None)
     throttle = FailureThrottle(ThrottlePolicy(settings.auth_lockout_threshold, settings.auth_lockout_seconds,
                                               settings.auth_lockout_max_seconds))
     app = PartnerWsgi(WsgiApplication(soap_app), wsdl_for, readiness(dependencies(engine, nonces)),
                       settings.max_body_bytes, metrics, single_saves, TrustedProxies(settings.trusted_proxies),
                       throttle)
     app.engine = engine
-    return app
+    return SandboxWsgi(app) if settings.environment == SANDBOX else app

@@ -37,6 +37,9 @@ def _default_workers() -> int:
 
 @dataclass(frozen=True)
 class Settings:
+    # production (the default) or sandbox: the test site, with demo data, resets and magic values
+    # (docs/test-site.md). Named in the WSDL's documentation, every log line and every metric.
+    environment: str = "production"
     data_dir: Path = Path("var")
     database_url: str = field(default="", repr=False)
     # The endpoint address written into the served WSDL; empty: taken from each request (its
@@ -131,7 +134,7 @@ class Settings:
         if self.replay_cache_url:  # scheme, host, port and db only: the URL may carry a password
             parts = urlsplit(self.replay_cache_url)
             replay_cache = f"{parts.scheme}://{parts.hostname}:{parts.port or 6379}{parts.path}"
-        return (f"{self.scheme}://{self.bind} workers={self.workers} threads={self.threads} "
+        return (f"{self.environment} {self.scheme}://{self.bind} workers={self.workers} threads={self.threads} "
                 f"database={database} replay_cache={replay_cache} log_format={self.log_format}")
 
     @classmethod
@@ -292,6 +295,7 @@ def _operations(value) -> tuple[str, ...] | None:
 
 
 _OPTIONS = {o.name: o for o in (
+    _Option("environment", _one_of("production", "sandbox")),
     _Option("data_dir", _path),
     _Option("database_url", _database_url, secret=True),
     _Option("public_url", _url),

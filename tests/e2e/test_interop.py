@@ -135,7 +135,8 @@ def test_the_documented_dotnet_code_is_the_code_tested(source, start):
 @pytest.mark.parametrize("stack", ["jaxws-ri-digest", "asmx-digest", "wcf-digest"])
 def test_a_generated_client_reads_a_validation_fault_and_its_field(stack, service, world, uow_factory):
     """A JAX-WS client gets a bad field as a SOAPFaultException, an ASMX client as a SoapException,
-    a WCF client as a FaultException, whose detail names the field."""
+    a WCF client as a FaultException, whose detail names the field (for JAX-WS, as the declared
+    PartnerFault of contract 1.1)."""
     external_id = f"p-{stack}-fault"
     step = {"label": "SaveProspect", "operation": "SaveProspect", "args": {
         "ClubId": world.acme_club_ids[0],
@@ -144,6 +145,8 @@ def test_a_generated_client_reads_a_validation_fault_and_its_field(stack, servic
     results = STACKS[stack](steps=[step], **service)
     assert fault_code(results["SaveProspect"]) == "Client.Validation"
     assert results["SaveProspect"]["fault"]["field"] == "LeadOwnerId"
+    if stack.startswith("jaxws"):
+        assert results["SaveProspect"]["fault"]["typed"] == "PartnerFault"  # the declared wsdl:fault (1.1)
     with uow_factory() as uow:
         assert uow.people.by_external_id(world.acme.client_id, external_id) is None
 

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
-from ..support.operations import PETE, assert_fault, people_count, stored_person
+from ..support.operations import PETE, TNS, assert_fault, people_count, stored_person
 
 
 def test_insert_stores_the_person_and_answers_its_id(acme, club, uow_factory):
@@ -180,7 +180,8 @@ def test_a_club_of_another_client_is_forbidden_and_nothing_stored(acme, world, u
     for save in ({"FirstName": "New", "LastName": "Person"}, {"Id": first.Id, "City": "Away"}):
         assert_fault(acme.SaveMember, "Client.Forbidden", ClubId=world.other_club_ids[0], Member=save)
     fault = assert_fault(acme.SaveMember, "Client.Forbidden", ClubId=424242, Member=PETE)
-    assert fault.detail is None  # a fault about no field carries no empty detail
+    detail = fault.detail.find(f"{{{TNS}}}FaultDetail")  # the declared detail: the code, no field
+    assert (detail.findtext(f"{{{TNS}}}Code"), detail.find(f"{{{TNS}}}Field")) == ("Client.Forbidden", None)
     assert people_count(uow_factory) == 1
     assert stored_person(uow_factory, first.Id)["club_id"] == world.acme_club_ids[0]
 

@@ -48,6 +48,15 @@ class UserType(StrEnum):
 
 
 @dataclass(kw_only=True, slots=True)
+class FaultDetail:
+    """Complex type ``tns:FaultDetail`` of the contract."""
+
+    code: str = spec("Code", str, max_length=40, required=True)
+    field: str | None = spec("Field", str, max_length=40)
+    correlation_id: str | None = spec("CorrelationId", str, max_length=32)
+
+
+@dataclass(kw_only=True, slots=True)
 class LeadSource:
     """Complex type ``tns:LeadSource`` of the contract."""
 
@@ -154,6 +163,7 @@ __all__ = [
     "Gender",
     "Status",
     "UserType",
+    "FaultDetail",
     "LeadSource",
     "Member",
     "Prospect",

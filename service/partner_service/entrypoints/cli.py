@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import click
+from lxml import etree
 
 from ..adapters import migrate
 from ..adapters.db import make_engine
@@ -35,15 +36,46 @@ def main(ctx: click.Context, config_file: str | None) -> None:
         raise _configuration_error(error) from None
 
 
-@main.command()
-@click.option("--url", default=None, help="Endpoint address to write into the WSDL.")
-def wsdl(url: str | None) -> None:
-    """Print the WSDL the service publishes (the committed wsdl/partner.wsdl)."""
+def published_wsdl(url: str | None = None) -> bytes:
+    """The WSDL this version of the service publishes (production's; the committed file)."""
     from .soap.application import Dependencies, build_application
     from .soap.wsdl import DEFAULT_LOCATION, canonical_wsdl
 
     app = build_application(Dependencies(uow=None, authenticate=None))
-    sys.stdout.buffer.write(canonical_wsdl(app, url or DEFAULT_LOCATION))
+    return canonical_wsdl(app, url or DEFAULT_LOCATION)
+
+
+@main.group(invoke_without_command=True)
+@click.option("--url", default=None, help="Endpoint address to write into the WSDL.")
+@click.pass_context
+def wsdl(ctx: click.Context, url: str | None) -> None:
+    """Print the WSDL the service publishes (the committed wsdl/partner.wsdl)."""
+    if ctx.invoked_subcommand is None:
+        sys.stdout.buffer.write(published_wsdl(url))
+
+
+@wsdl.command("compat")
+@click.argument("old", type=click.Path(dir_okay=False, exists=True))
+@click.argument("new", type=click.Path(dir_okay=False, exists=True), required=False)
+def wsdl_compat(old: str, new: str | None) -> None:
+    """List each change from OLD to NEW (default: this service's WSDL) as additive or breaking;
+    exits 1 when one is breaking (the rules: docs/test-site.md, "Versioning")."""
+    from pathlib import Path
+
+    from .. import wsdl_compat
+
+    try:
+        after = Path(new).read_bytes() if new else published_wsdl()
+        changes = wsdl_compat.compare(Path(old).read_bytes(), after)
+    except (ValueError, etree.XMLSyntaxError) as error:
+        raise click.ClickException(f"cannot compare: {error}") from None
+    for change in changes:
+        click.echo(str(change))
+    broken = wsdl_compat.breaking(changes)
+    click.echo(f"{len(broken)} breaking, {len(changes) - len(broken)} additive change(s) from {old} to "
+               f"{new or 'the published WSDL'}", err=True)
+    if broken:
+        sys.exit(1)
 
 
 @main.group()
@@ -144,3 +176,8 @@ from . import cli_ops  # noqa: E402
 staff.add_command(cli_ops.staff_import)
 staff.add_command(cli_ops.staff_list)
 main.add_command(cli_ops.lead_sources)
+
+# The test site (cli_sandbox.py).
+from .cli_sandbox import sandbox as _sandbox  # noqa: E402
+
+main.add_command(_sandbox)

@@ -6,11 +6,14 @@ its hash and a copy sealed with the server key (adapters/secrets.py) are stored.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import click
 
 from ..config import Settings
 from ..security import secret_keeper
 from ..service_layer import credentials as service
+from ..service_layer import sandbox
 from .cli_support import open_uow, run
 
 
@@ -79,11 +82,22 @@ def credential_rotate(settings: Settings, username, grace) -> None:
 @click.option("--clubs", type=click.IntRange(1, 1000), required=True, help="How many clubs it has.")
 @click.option("--url", required=True, help="The SOAP endpoint the Connector calls, https://HOST/soap.")
 @click.option("--password-type", type=click.Choice(["digest", "text"]), default="digest", show_default=True)
+@click.option("--seed-demo", is_flag=True, help="Sandbox only: also create the demo staff, lead sources and "
+                                                 "people (docs/test-site.md).")
 @click.pass_obj
-def turnup(settings: Settings, client_name, clubs, url, password_type) -> None:
+def turnup(settings: Settings, client_name, clubs, url, password_type, seed_demo) -> None:
     """Create a client, its clubs and a credential; print the turn-up sheet (TOML)."""
+    if seed_demo:
+        run(lambda: sandbox.require_sandbox(settings.environment))  # before anything is created
     sheet = run(lambda: service.turnup(open_uow(settings), secret_keeper(settings), client_name, clubs, url,
                                         password_type))
+    if settings.environment == sandbox.SANDBOX:
+        sheet = replace(sheet, options={**sheet.options, "environment": sandbox.SANDBOX})
+    if seed_demo:
+        demo = run(lambda: sandbox.seed_demo(open_uow(settings), settings.environment, sheet.client_id))
+        sheet = replace(sheet, options={**sheet.options, "demo_shared_staff_email": demo.shared_email,
+                                        "demo_lead_sources": list(demo.lead_sources),
+                                        "demo_people": list(demo.people)})
     click.echo(sheet.to_toml(), nl=False)
 
 

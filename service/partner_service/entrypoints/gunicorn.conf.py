@@ -45,7 +45,7 @@ secure_scheme_headers = {}
 forwarded_allow_ips = ""
 # One structured line per request comes from the app (request_log); no access log.
 accesslog = None
-logconfig_dict = logging_config(settings.log_format, settings.log_level)
+logconfig_dict = logging_config(settings.log_format, settings.log_level, settings.environment)
 loglevel = settings.log_level
 
 if not settings.insecure_http:
@@ -71,7 +71,8 @@ def when_ready(server):
     if settings.metrics and settings.metrics_bind:
         from partner_service.app import unpooled_dependencies
 
-        metrics.serve_exposition(settings.metrics_bind, server.log, unpooled_dependencies(settings))
+        metrics.serve_exposition(settings.metrics_bind, server.log, unpooled_dependencies(settings),
+                                 settings.environment)
     server.log.info("partner-service serving %s", settings.summary())
 
 

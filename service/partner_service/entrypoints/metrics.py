@@ -65,7 +65,8 @@ def worker_exited(pid: int) -> None:
         multiprocess.mark_process_dead(pid)
 
 
-def serve_exposition(bind: str, log, dependencies: dict[str, Callable[[], bool]] | None = None):
+def serve_exposition(bind: str, log, dependencies: dict[str, Callable[[], bool]] | None = None,
+                     environment: str = "production"):
     """In the gunicorn master: every worker's counts at ``http://<bind>/metrics``, and the
     ``dependencies``' gauges checked at each scrape (``DependencyCollector``); the server, or
     None when the address cannot be had (logged)."""
@@ -74,7 +75,7 @@ def serve_exposition(bind: str, log, dependencies: dict[str, Callable[[], bool]]
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
     if dependencies:
-        registry.register(DependencyCollector(dependencies))
+        registry.register(DependencyCollector(dependencies, environment))
     host, _, port = bind.rpartition(":")
     try:
         server, _thread = start_http_server(int(port), addr=host.strip("[]"), registry=registry)
@@ -87,9 +88,11 @@ def serve_exposition(bind: str, log, dependencies: dict[str, Callable[[], bool]]
 
 
 class Metrics:
-    """The service's metrics, counted per request (``observe``)."""
+    """The service's metrics, counted per request (``observe``); every series carries the
+    ``environment`` label (production or sandbox)."""
 
-    def __init__(self):
+    def __init__(self, environment: str = "production"):
+        self.environment = environment
         from prometheus_client import CollectorRegistry, Counter, Histogram, multiprocess
 
         self.registry = CollectorRegistry()
@@ -100,38 +103,39 @@ class Metrics:
             target = self.registry
         self.http_requests = Counter(
             "partner_http_requests", "HTTP requests by route and status code.",
-            ["route", "status"], registry=target)
+            ["environment", "route", "status"], registry=target)
         self.calls = Counter(
             "partner_soap_calls", "SOAP calls by operation and outcome (ok or fault).",
-            ["operation", "outcome"], registry=target)
+            ["environment", "operation", "outcome"], registry=target)
         self.faults = Counter(
             "partner_soap_faults", "SOAP faults by operation and fault code.",
-            ["operation", "code"], registry=target)
+            ["environment", "operation", "code"], registry=target)
         self.latency = Histogram(
             "partner_soap_call_duration_seconds", "Time to answer a SOAP call, by operation.",
-            ["operation"], buckets=_LATENCY_BUCKETS, registry=target)
+            ["environment", "operation"], buckets=_LATENCY_BUCKETS, registry=target)
         self.auth_failures = Counter(
             "partner_auth_failures", "Calls refused by WS-Security, by fault code.",
-            ["code"], registry=target)
+            ["environment", "code"], registry=target)
         self.replay_cache_errors = Counter(
             "partner_replay_cache_errors", "Nonces that the Redis replay cache could not check (each call "
-            "refused with Server.Unavailable).", registry=target)
+            "refused with Server.Unavailable).", ["environment"], registry=target)
 
     def counted_replay_cache(self, nonces):
         """The Redis replay cache, its failures counted (``partner_replay_cache_errors_total``)."""
-        return _CountedReplayCache(nonces, self.replay_cache_errors)
+        return _CountedReplayCache(nonces, self.replay_cache_errors.labels(self.environment))
 
     def observe(self, record: RequestRecord) -> None:
-        self.http_requests.labels(record.route, str(record.status)).inc()
+        env = self.environment
+        self.http_requests.labels(env, record.route, str(record.status)).inc()
         if record.route != "soap" or record.method != "POST":
             return
         operation = record.operation or "unknown"
-        self.calls.labels(operation, "fault" if record.fault else record.outcome).inc()
-        self.latency.labels(operation).observe(record.duration_ms / 1000)
+        self.calls.labels(env, operation, "fault" if record.fault else record.outcome).inc()
+        self.latency.labels(env, operation).observe(record.duration_ms / 1000)
         if record.fault:
-            self.faults.labels(operation, record.fault).inc()
+            self.faults.labels(env, operation, record.fault).inc()
             if record.fault.startswith("wsse:"):
-                self.auth_failures.labels(record.fault).inc()
+                self.auth_failures.labels(env, record.fault).inc()
 
 
 class _CountedReplayCache:
@@ -157,17 +161,20 @@ class DependencyCollector:
     answers. A scrape costs one ``SELECT 1`` (and a Redis PING when configured); a dependency
     that hangs holds the scrape for its connect timeout (5 s database, 2 s Redis)."""
 
-    def __init__(self, checks: dict[str, Callable[[], bool]]):
+    def __init__(self, checks: dict[str, Callable[[], bool]], environment: str = "production"):
         self.checks = checks
+        self.environment = environment
 
     def collect(self):
         from prometheus_client.core import GaugeMetricFamily
 
         states = {name: check() for name, check in self.checks.items()}
         up = GaugeMetricFamily("partner_dependency_up", "Whether a dependency answers (1) or not (0), "
-                               "by dependency (database, replay_cache).", labels=["dependency"])
+                               "by dependency (database, replay_cache).", labels=["environment", "dependency"])
         for name, answers in states.items():
-            up.add_metric([name], 1.0 if answers else 0.0)
+            up.add_metric([self.environment, name], 1.0 if answers else 0.0)
         yield up
-        yield GaugeMetricFamily("partner_ready", "Whether /readyz answers 200: every dependency answers.",
-                                value=1.0 if all(states.values()) else 0.0)
+        ready = GaugeMetricFamily("partner_ready", "Whether /readyz answers 200: every dependency answers.",
+                                  labels=["environment"])
+        ready.add_metric([self.environment], 1.0 if all(states.values()) else 0.0)
+        yield ready

@@ -162,12 +162,26 @@ def observe_spyne(application, known_operations: frozenset[str]) -> None:
 # --- formatting ----------------------------------------------------------------------------
 
 
+class EnvironmentFilter(logging.Filter):
+    """Stamps every record with the deployment's environment (production or sandbox), so that no
+    log line of a test site can be taken for production's."""
+
+    def __init__(self, environment: str = "production"):
+        super().__init__()
+        self.environment = environment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.environment = self.environment
+        return True
+
+
 class JsonFormatter(logging.Formatter):
-    """A JSON object per line: time, level, logger, pid, message, and the request's fields."""
+    """A JSON object per line: time, level, logger, pid, environment, message, the request's fields."""
 
     def format(self, record: logging.LogRecord) -> str:
         line = {"time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S%z"), "level": record.levelname.lower(),
-                "logger": record.name, "pid": record.process}
+                "logger": record.name, "pid": record.process,
+                "environment": getattr(record, "environment", "production")}
         request = getattr(record, "request", None)
         if request is not None:
             line["event"] = "request"
@@ -179,15 +193,18 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str)
 
 
-def logging_config(log_format: str, level: str) -> dict:
-    """``logging.config.dictConfig`` for gunicorn's master and workers (``logconfig_dict``)."""
+def logging_config(log_format: str, level: str, environment: str = "production") -> dict:
+    """``logging.config.dictConfig`` for gunicorn's master and workers (``logconfig_dict``); every
+    line names the environment."""
     formatter = "json" if log_format == "json" else "text"
-    console = {"class": "logging.StreamHandler", "formatter": formatter, "stream": "ext://sys.stderr"}
+    console = {"class": "logging.StreamHandler", "formatter": formatter, "stream": "ext://sys.stderr",
+               "filters": ["environment"]}
     return {
         "version": 1,
         "disable_existing_loggers": False,
+        "filters": {"environment": {"()": f"{__name__}.EnvironmentFilter", "environment": environment}},
         "formatters": {
-            "text": {"format": "%(asctime)s [%(process)d] %(levelname)s %(name)s: %(message)s"},
+            "text": {"format": "%(asctime)s [%(process)d] %(levelname)s %(environment)s %(name)s: %(message)s"},
             "json": {"()": f"{__name__}.JsonFormatter"},
         },
         "handlers": {"console": console},

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..adapters import credential_store, people_rows, repository
+from ..adapters import credential_store, demo_rows, people_rows, repository
 from ..adapters.database_errors import UNAVAILABLE, conflicts_raised, raise_translated
 from ..adapters.db import read_only_engine
 
@@ -28,6 +28,7 @@ class UnitOfWork(Protocol):
     credentials: credential_store.CredentialRepository
     nonces: credential_store.NonceCache
     people_rows: people_rows.PeopleRows
+    demo_rows: demo_rows.DemoRows
 
     def __enter__(self) -> UnitOfWork: ...
     def __exit__(self, *exc) -> None: ...
@@ -52,6 +53,7 @@ class SqlAlchemyUnitOfWork:
         self.credentials = credential_store.CredentialRepository(self.session)
         self.nonces = credential_store.NonceCache(self.session)
         self.people_rows = people_rows.PeopleRows(self.session)
+        self.demo_rows = demo_rows.DemoRows(self.session)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

@@ -83,6 +83,8 @@ public final class PartnerCheck {
         } catch (InvocationTargetException e) {
             if (e.getCause() instanceof SOAPFaultException) {
                 outcome.put("fault", fault(((SOAPFaultException) e.getCause()).getFault()));
+            } else if (hasFaultInfo(e.getCause())) {
+                outcome.put("fault", typedFault(e.getCause()));
             } else {
                 outcome.put("error", trace(e.getCause()));
             }
@@ -97,6 +99,33 @@ public final class PartnerCheck {
             if (method.getAnnotation(WebMethod.class).operationName().equals(name)) return method;
         }
         throw new IllegalArgumentException("wsimport generated no method for " + name);
+    }
+
+    // Contract 1.1 declares wsdl:fault PartnerFault: wsimport then throws the generated
+    // PartnerFault, whose getFaultInfo() is the FaultDetail bean (Code, Field, CorrelationId).
+    // Read by reflection, so the driver compiles against a 1.0 build (no PartnerFault) too.
+    static boolean hasFaultInfo(Throwable error) {
+        try {
+            error.getClass().getMethod("getFaultInfo");
+            return true;
+        } catch (NoSuchMethodException e) {
+            return false;
+        }
+    }
+
+    static Map<String, Object> typedFault(Throwable error) {
+        Map<String, Object> out = new LinkedHashMap<>();
+        try {
+            Object info = error.getClass().getMethod("getFaultInfo").invoke(error);
+            out.put("code", info.getClass().getMethod("getCode").invoke(info));
+            out.put("message", error.getMessage());
+            Object field = info.getClass().getMethod("getField").invoke(info);
+            if (field != null) out.put("field", field);
+            out.put("typed", error.getClass().getSimpleName());
+        } catch (ReflectiveOperationException e) {
+            out.put("error", trace(e));
+        }
+        return out;
     }
 
     static Map<String, Object> fault(SOAPFault fault) {

@@ -14,8 +14,7 @@ from spyne.model.fault import Fault
 
 from ...domain.errors import DomainError
 from ...domain.model import Principal
-from ...service_layer import people
-from ...service_layer.people import PeopleStore
+from ...service_layer.people import PeopleStore, record_nonce_alone, save_people, save_person
 from .faults import domain_fault, server_fault
 from .namespaces import TNS
 from .protocol import PartnerSoap11
@@ -32,6 +31,9 @@ class Dependencies:
     authenticate: Callable[[list], Principal]
     people: PeopleStore | None = None  # where the save operations save (``app.people_store``)
     reader: Callable[[], object] | None = None  # a unit of work that only reads (default: ``uow``)
+    # The save use cases; a sandbox's are wrapped by its magic values (app.save_use_cases).
+    save_person: Callable[..., object] = save_person
+    save_people: Callable[..., object] = save_people
 
     def read(self):
         """A unit of work for an operation that only reads (listings, lookups)."""
@@ -73,7 +75,7 @@ def build_application(deps: Dependencies, operations: Iterable[str] | None = Non
     spyne_const.MIN_GC_INTERVAL = math.inf
     saves = frozenset(f"{{{TNS}}}{n}" for n in names if n in SAVES)
     in_protocol = PartnerSoap11(deps.authenticate, saves,
-                                lambda nonce: people.record_nonce_alone(deps.people, nonce))
+                                lambda nonce: record_nonce_alone(deps.people, nonce))
     app = PartnerApplication([OPERATIONS[n] for n in names], tns=TNS, name=SERVICE_NAME,
                              in_protocol=in_protocol, out_protocol=_out_protocol())
     app.partner = deps

@@ -1,4 +1,11 @@
-"""Faults of the contract, as spyne ``Fault`` objects.
+"""Faults of the contract, as spyne ``Fault`` objects, and their one declared detail.
+
+Every operation declares the ``wsdl:fault`` ``PartnerFault`` (release 1.1), whose part is
+``tns:FaultDetail``: the fault code, the field a ``Client.Validation`` names, and the
+correlation ID of a ``Server`` fault. Every fault document the service writes carries that
+detail (``completed``), whether spyne writes it (``PartnerSoap11.fault_to_parent``) or the
+WSGI front does (``fault_document``), so a typed client (wsimport, CXF, .NET, zeep) can map
+each fault to its type.
 
 A fault string never carries the request body, a password or personal data: messages
 come from the domain's own wording, and unexpected errors only say a correlation ID
@@ -14,16 +21,44 @@ from lxml import etree
 from spyne.model.fault import Fault
 
 from ...domain.errors import DomainError, SecurityRefused
+from ...domain.fields import FIELD_NAME_MAX_LENGTH
 from .namespaces import SOAP11_ENV, TNS, WSSE
+from .types import optional, required, text
 
 log = logging.getLogger("partner_service.faults")
 
+CODE_MAX_LENGTH = 40
+CORRELATION_ID_MAX_LENGTH = 32
+FAULT_NAME = "PartnerFault"  # the wsdl:message and wsdl:fault name (wsdl.py names them)
 
-def _detail(field: str | None = None, correlation_id: str | None = None):
-    """``tns:FaultDetail`` with what there is to say, or None (no empty ``detail``)."""
-    if not field and not correlation_id:
-        return None
+
+class FaultDetail(Fault):
+    """Declares ``tns:FaultDetail`` (``_throws`` of every operation), the detail of every fault:
+    ``Code`` as the fault code reads (``Client.Validation``, ``wsse:FailedAuthentication``),
+    ``Field`` the element a validation fault is about, ``CorrelationId`` what the log of an
+    unexpected error is filed under."""
+
+    __namespace__ = TNS
+    __type_name__ = "FaultDetail"
+    _type_info = [
+        ("Code", required(text(CODE_MAX_LENGTH))),
+        ("Field", optional(text(FIELD_NAME_MAX_LENGTH))),
+        ("CorrelationId", optional(text(CORRELATION_ID_MAX_LENGTH))),
+    ]
+
+
+def code_text(faultcode: str | None) -> str:
+    """The fault code as ``faultcode`` reads it, without the envelope's prefix."""
+    code = str(faultcode or "Server")
+    if code.startswith(f"{{{WSSE}}}"):
+        return f"wsse:{code.split('}', 1)[1]}"
+    return code.split("}", 1)[-1]
+
+
+def _detail(code: str, field: str | None = None, correlation_id: str | None = None) -> etree._Element:
+    """``tns:FaultDetail``, its children in the declared order."""
     detail = etree.Element(f"{{{TNS}}}FaultDetail", nsmap={"tns": TNS})
+    etree.SubElement(detail, f"{{{TNS}}}Code").text = code_text(code)[:CODE_MAX_LENGTH]
     if field:
         etree.SubElement(detail, f"{{{TNS}}}Field").text = field
     if correlation_id:
@@ -31,19 +66,29 @@ def _detail(field: str | None = None, correlation_id: str | None = None):
     return detail
 
 
+def completed(fault: Fault) -> Fault:
+    """The fault with its ``FaultDetail``: one a fault of spyne's own lacks is made from its code."""
+    detail = fault.detail
+    if not (isinstance(detail, etree._Element) and detail.tag == f"{{{TNS}}}FaultDetail"):
+        fault.detail = _detail(fault.faultcode)
+    return fault
+
+
 def domain_fault(error: DomainError) -> Fault:
     if isinstance(error, SecurityRefused):
-        return Fault(faultcode=f"{{{WSSE}}}{error.reason}", faultstring=error.message)
+        code = f"{{{WSSE}}}{error.reason}"
+        return Fault(faultcode=code, faultstring=error.message, detail=_detail(code))
     return Fault(faultcode=error.code, faultstring=error.message,
-                 detail=_detail(field=getattr(error, "field", None)))
+                 detail=_detail(error.code, field=getattr(error, "field", None)))
 
 
 def validation_fault(field: str, message: str) -> Fault:
-    return Fault(faultcode="Client.Validation", faultstring=message, detail=_detail(field=field))
+    code = "Client.Validation"
+    return Fault(faultcode=code, faultstring=message, detail=_detail(code, field=field))
 
 
 def client_fault(code: str, message: str) -> Fault:
-    return Fault(faultcode=code, faultstring=message)
+    return Fault(faultcode=code, faultstring=message, detail=_detail(code))
 
 
 def server_fault(exc: BaseException | None = None) -> Fault:
@@ -52,7 +97,7 @@ def server_fault(exc: BaseException | None = None) -> Fault:
     log.error("unexpected error, correlation_id=%s", correlation_id, exc_info=exc)
     return Fault(faultcode="Server",
                  faultstring=f"Internal error; quote correlation ID {correlation_id} to the operator.",
-                 detail=_detail(correlation_id=correlation_id))
+                 detail=_detail("Server", correlation_id=correlation_id))
 
 
 def fault_document(fault: Fault) -> bytes:
@@ -67,8 +112,7 @@ def fault_document(fault: Fault) -> bytes:
     else:
         etree.SubElement(node, "faultcode").text = f"soap11env:{code}"
     etree.SubElement(node, "faultstring").text = fault.faultstring
-    if fault.detail is not None:
-        etree.SubElement(node, "detail").append(fault.detail)
+    etree.SubElement(node, "detail").append(completed(fault).detail)
     # As spyne's output: tns declared once on the envelope when used; wsse only in the code's text.
     etree.cleanup_namespaces(envelope, keep_ns_prefixes=["wsse"])
     return etree.tostring(envelope, xml_declaration=True, encoding="UTF-8")

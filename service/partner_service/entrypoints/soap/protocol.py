@@ -30,7 +30,7 @@ from spyne.protocol.soap import Soap11
 
 from ...domain.errors import DomainError
 from .fastxml import FastComplexXml
-from .faults import client_fault, domain_fault, validation_fault
+from .faults import client_fault, completed, domain_fault, validation_fault
 from .namespaces import SOAP11_ENV, XSD
 from .spyne_internals import write_fault
 
@@ -290,7 +290,7 @@ class PartnerSoap11(FastComplexXml, Soap11):
             faultcode.text = f"{self.soap_env}:{code}"
         faultstring = etree.Element("faultstring")
         faultstring.text = inst.faultstring
-        return write_fault(self, ctx, cls, inst, parent, ns, [faultcode, faultstring])
+        return write_fault(self, ctx, cls, completed(inst), parent, ns, [faultcode, faultstring])
 
 
 def _path_name(path: str | None) -> str:

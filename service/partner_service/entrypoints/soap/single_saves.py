@@ -31,7 +31,8 @@ from spyne.model.fault import Fault
 
 from ...domain.errors import DomainError
 from ...domain.fields import PERSON_FIELDS, PROSPECT_FIELDS, UserType
-from ...service_layer.people import PeopleStore, SaveRequest, save_person
+from ...service_layer import people
+from ...service_layer.people import PeopleStore, SaveRequest
 from ...service_layer.results import SaveOutcome
 from ..request_log import fault_code
 from .faults import domain_fault, fault_document, server_fault
@@ -70,10 +71,12 @@ def answer(operation: str, outcome: SaveOutcome) -> bytes:
 class SingleSaves:
     """``handle(body, charset, record, soap_action)`` -> ``(status, body)``, or None: spyne answers it."""
 
-    def __init__(self, soap_app, open_token: Callable[[list], tuple], store: PeopleStore):
+    def __init__(self, soap_app, open_token: Callable[[list], tuple], store: PeopleStore,
+                 save_person: Callable[[PeopleStore, SaveRequest], SaveOutcome] = people.save_person):
         self.protocol: PartnerSoap11 = soap_app.in_protocol
         self.open_token = open_token  # ``HeaderAuthenticator.open``: header -> (Principal, NonceRecord)
         self.store = store  # the app's ``PeopleStore`` (``app.people_store``)
+        self.save_person = save_person  # the use case (a sandbox's wrapped: ``app.save_use_cases``)
         methods = soap_app.interface.service_method_map
         self.operations = {f"{{{TNS}}}{name}": (name, methods[f"{{{TNS}}}{name}"][0].in_message, *parts)
                            for name, parts in _OPERATIONS.items() if f"{{{TNS}}}{name}" in methods}
@@ -104,7 +107,7 @@ class SingleSaves:
         record.client, record.credential = principal.client_id, principal.credential_id
         record.username = principal.username or None
         try:
-            outcome = save_person(self.store, SaveRequest.single(
+            outcome = self.save_person(self.store, SaveRequest.single(
                 principal, request.ClubId, user_type, person_changes(getattr(request, record_name), specs),
                 test=bool(request.Test), nonce=nonce))
         except DomainError as error:

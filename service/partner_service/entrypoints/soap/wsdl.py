@@ -14,6 +14,7 @@ from spyne import Application
 from spyne.interface.wsdl import Wsdl11
 
 from .application import SERVICE_NAME
+from .faults import FAULT_NAME, FaultDetail
 from .namespaces import TNS, WSDL, WSDL_SOAP, XSD
 from .security_policy import NAMESPACES as POLICY_NAMESPACES
 from .security_policy import attach_security_policy
@@ -106,6 +107,22 @@ def _distinct_names(root: etree._Element) -> None:
     binding.set("type", f"tns:{PORT_TYPE_NAME}")
 
 
+def _fault_names(root: etree._Element) -> None:
+    """spyne names a fault's message and ``wsdl:fault`` after its detail type (``FaultDetail``);
+    wsimport then makes an exception ``FaultDetail_Exception`` beside the bean ``FaultDetail``.
+    Name them ``PartnerFault`` instead (an exception ``PartnerFault`` whose info is ``FaultDetail``)."""
+    detail = FaultDetail.get_type_name()
+    for message in root.findall(_q(WSDL, "message")):
+        if message.get("name") == detail:
+            message.set("name", FAULT_NAME)
+            message.find(_q(WSDL, "part")).set("name", detail)
+    for fault in root.iter(_q(WSDL, "fault"), _q(WSDL_SOAP, "fault")):
+        if fault.get("name") == detail:
+            fault.set("name", FAULT_NAME)
+        if fault.get("message") == f"tns:{detail}":
+            fault.set("message", f"tns:{FAULT_NAME}")
+
+
 def _sort_operations(root: etree._Element) -> None:
     for parent in root.findall(_q(WSDL, "portType")) + root.findall(_q(WSDL, "binding")):
         ops = parent.findall(_q(WSDL, "operation"))
@@ -121,13 +138,25 @@ def _sort_operations(root: etree._Element) -> None:
         types.addnext(message)
 
 
-def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION) -> bytes:
+ENVIRONMENT_NOTES = {
+    "production": "Environment: production. Live data: every save is a real person's record.",
+    "sandbox": "Environment: sandbox. Test data only, reset nightly; values beginning SANDBOX- make the "
+               "service answer the failures a client must handle (docs/test-site.md).",
+}
+
+
+def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION,
+                   environment: str = "production") -> bytes:
+    """The WSDL as published; its ``wsdl:documentation`` names the environment (production or
+    sandbox) so that no one mistakes a test site's contract for production's."""
     spyne_wsdl = Wsdl11(app.interface)
     spyne_wsdl.build_interface_document(location)
     source = etree.fromstring(spyne_wsdl.get_interface_document())
     nsmap = {"wsdl": WSDL, "soap": WSDL_SOAP, "xs": XSD, "tns": TNS, **POLICY_NAMESPACES}
     root = etree.Element(_q(WSDL, "definitions"), nsmap=nsmap,
                          name=SERVICE_NAME, targetNamespace=TNS)
+    etree.SubElement(root, _q(WSDL, "documentation")).text = (
+        f"{SERVICE_NAME} (contract {TNS}, releases in wsdl/CHANGELOG.md). {ENVIRONMENT_NOTES[environment]}")
     for child in sorted(source, key=lambda c: _ORDER.index(etree.QName(c).localname)):
         root.append(child)
     used = {part.get("element").split(":", 1)[1]
@@ -143,6 +172,7 @@ def canonical_wsdl(app: Application, location: str = DEFAULT_LOCATION) -> bytes:
         # spyne writes the transport of the server it is mounted in, if any, at build time
         soap_binding.set("transport", SOAP_OVER_HTTP)
     _distinct_names(root)
+    _fault_names(root)
     _single_service(root, location)
     _sort_operations(root)
     attach_security_policy(root)
