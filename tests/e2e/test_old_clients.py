@@ -17,7 +17,7 @@ from zeep.wsse.username import UsernameToken
 
 from ..interop.scenario import Setting, check_answers, check_stored, fault_code, refused_steps, steps
 from ..support import serve_in_thread
-from .old_clients import NEW_ELEMENT, NEW_OPERATION, RELEASED, GrownService, grown_wsdl, stacks
+from ..support.old_clients import NEW_ELEMENT, NEW_OPERATION, RELEASED, GrownService, grown_wsdl, stacks
 from .test_interop import STAFF_EMAIL, USERNAME
 
 STACKS = ("zeep", "partner_client", "node-soap", "php-soapclient")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 import time
 
 import pytest
@@ -23,9 +24,8 @@ from partner_service.service_layer import credentials, lead_sources, sandbox, st
 from zeep.transports import Transport
 from zeep.wsse.username import UsernameToken
 
-from ..support import serve_in_thread
-from ..support_gunicorn import gunicorn
-from .operations_helpers import TNS, assert_fault
+from ..support import gunicorn, serve_in_thread
+from ..support.operations import TNS, assert_fault
 
 MAGIC = {  # what a production service stores, as plain data, for each magic value
     "UNAVAILABLE": "SANDBOX-UNAVAILABLE", "SLOW": "SANDBOX-SLOW-2", "DROP": "SANDBOX-DROP",
@@ -39,7 +39,17 @@ def zeep_service(url: str, timeout: float = 10):
 
 
 @pytest.fixture
-def sandbox_url(monkeypatch, database_url, engine, world, tmp_path):
+def metrics_bind(monkeypatch) -> str:
+    """Where the sandbox's gunicorn serves /metrics (never on the SOAP port): a free loopback port."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        bind = f"127.0.0.1:{probe.getsockname()[1]}"
+    monkeypatch.setenv("PARTNER_METRICS_BIND", bind)
+    return bind
+
+
+@pytest.fixture
+def sandbox_url(monkeypatch, database_url, engine, world, tmp_path, metrics_bind):
     """A sandbox served by gunicorn on the test database (username-only authentication)."""
     monkeypatch.setenv("PARTNER_ENVIRONMENT", "sandbox")
     with gunicorn(database_url, {"acme": world.acme.client_id}, tmp_path, workers=1, threads=4) as (url, _pid):
@@ -95,11 +105,11 @@ def test_each_magic_value_answers_its_failure_in_the_sandbox(sandbox_url, world,
     assert stored(uow_factory, client, "b-1") is None
 
 
-def test_the_sandbox_names_itself_in_the_wsdl_and_every_metric(sandbox_url):
+def test_the_sandbox_names_itself_in_the_wsdl_and_every_metric(sandbox_url, metrics_bind):
     wsdl = requests.get(f"{sandbox_url}/soap?wsdl", timeout=10).text
     assert "Environment: sandbox." in wsdl
     zeep_service(sandbox_url).GetLeadSources()
-    samples = [line for line in requests.get(f"{sandbox_url}/metrics", timeout=10).text.splitlines()
+    samples = [line for line in requests.get(f"http://{metrics_bind}/metrics", timeout=10).text.splitlines()
                if line.startswith("partner_") and "{" in line]
     assert samples and all('environment="sandbox"' in line for line in samples)
 

@@ -3,28 +3,55 @@ and batches, and that anything else passes through untouched."""
 
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 from partner_service.domain.errors import Unavailable, ValidationError
 from partner_service.domain.fields import Action, UserType
 from partner_service.domain.people import PersonChanges
 from partner_service.service_layer.magic_values import MagicValues, drop_requested, magic_code
+from partner_service.service_layer.people import SaveRequest
 from partner_service.service_layer.results import SaveOutcome
 
 
 class FakeSaves:
-    """Records what reached the real use case; answers Inserted (or what ``action`` says)."""
+    """The save use cases as the wrapper sees them (a store and a ``SaveRequest`` in): records
+    what reached them; answers Inserted (or what ``action`` says)."""
 
     def __init__(self, action: Action = Action.INSERTED):
         self.action = action
         self.seen: list[PersonChanges] = []
 
-    def person(self, uow, principal, club_id, user_type, changes, test=False, admit=None) -> SaveOutcome:
-        self.seen.append(changes)
-        return SaveOutcome(id="7", action=self.action, user_type=user_type)
+    def person(self, store, request: SaveRequest) -> SaveOutcome:
+        self.seen.extend(request.records)
+        return SaveOutcome(id="7", action=self.action, user_type=request.user_type)
 
-    def people(self, uow, principal, club_id, user_type, batch, all_or_none=False, test=False, admit=None):
-        self.seen.extend(batch)
-        return [SaveOutcome(id=str(n), action=self.action, user_type=user_type) for n, _ in enumerate(batch)]
+    def people(self, store, request: SaveRequest) -> list[SaveOutcome]:
+        self.seen.extend(request.records)
+        return [SaveOutcome(id=str(n), action=self.action, user_type=request.user_type)
+                for n, _ in enumerate(request.records)]
+
+
+class NonceStore:
+    """A ``PeopleStore`` that only records nonces (what the wrapper writes when it answers itself)."""
+
+    def __init__(self):
+        self.recorded: list = []
+
+    def run(self, work):
+        return work(self)
+
+    run_locked = run
+
+    def record_nonce(self, nonce) -> None:
+        self.recorded.append(nonce)
+
+    def finish(self) -> None:
+        pass
+
+
+class Nonce:
+    needs_transaction = False
 
 
 def record(external_id: str | None = None, last_name: str = "Plain", id: str | None = None) -> PersonChanges:
@@ -41,8 +68,14 @@ def magic(sleeps):
     return MagicValues(sleep=sleeps.append)
 
 
-def save_one(magic, fake, changes):
-    return magic.person(fake.person)(None, None, 1, UserType.PROSPECT, changes)
+def save_one(magic, fake, changes, store=None, nonce=None):
+    request = SaveRequest.single(None, 1, UserType.PROSPECT, changes, nonce=nonce)
+    return magic.person(fake.person)(store or NonceStore(), request)
+
+
+def save_batch(magic, fake, batch, all_or_none=False, store=None, nonce=None):
+    request = SaveRequest(None, 1, UserType.MEMBER, tuple(batch), all_or_none=all_or_none, nonce=nonce)
+    return magic.people(fake.people)(store or NonceStore(), request)
 
 
 def test_codes_are_read_from_external_id_or_last_name_in_any_case():
@@ -102,7 +135,7 @@ def test_a_batch_answers_each_record_and_saves_the_rest_in_order(magic, sleeps):
     fake = FakeSaves()
     batch = [record("a"), record(last_name="SANDBOX-INVALID-City"), record("SANDBOX-STALE", id="9"),
              record("SANDBOX-SLOW-2")]
-    outcomes = magic.people(fake.people)(None, None, 1, UserType.MEMBER, batch)
+    outcomes = save_batch(magic, fake, batch)
     assert [o.action for o in outcomes] == [Action.INSERTED, Action.FAILED, Action.STALE, Action.INSERTED]
     assert (outcomes[1].error.code, outcomes[1].error.field) == ("Client.Validation", "City")
     assert outcomes[2].id == "9" and [c.external_id for c in fake.seen] == ["a", "SANDBOX-SLOW-2"]
@@ -112,7 +145,7 @@ def test_a_batch_answers_each_record_and_saves_the_rest_in_order(magic, sleeps):
 def test_all_or_none_with_a_magic_failure_saves_nothing(magic):
     fake = FakeSaves()
     batch = [record("a"), record(last_name="SANDBOX-INVALID-City")]
-    outcomes = magic.people(fake.people)(None, None, 1, UserType.MEMBER, batch, all_or_none=True)
+    outcomes = save_batch(magic, fake, batch, all_or_none=True)
     assert [(o.action, o.error.code) for o in outcomes] == [(Action.FAILED, "Client.RolledBack"),
                                                             (Action.FAILED, "Client.Validation")]
     assert fake.seen == []
@@ -121,5 +154,21 @@ def test_all_or_none_with_a_magic_failure_saves_nothing(magic):
 def test_an_unavailable_record_refuses_the_whole_batch(magic):
     fake = FakeSaves()
     with pytest.raises(Unavailable):
-        magic.people(fake.people)(None, None, 1, UserType.MEMBER, [record("a"), record("SANDBOX-UNAVAILABLE")])
+        save_batch(magic, fake, [record("a"), record("SANDBOX-UNAVAILABLE")])
     assert fake.seen == []
+
+
+def test_what_the_sandbox_answers_itself_still_records_the_nonce(magic):
+    """A refusal or a Stale answered by the wrapper records the token's nonce, as the use case
+    would, so the message cannot be replayed; a plain save leaves that to the use case."""
+    for code in ("SANDBOX-INVALID-Email", "SANDBOX-STALE"):
+        store, nonce = NonceStore(), Nonce()
+        with contextlib.suppress(ValidationError):
+            save_one(magic, FakeSaves(), record(last_name=code, id="3"), store, nonce)
+        assert store.recorded == [nonce], code
+    store = NonceStore()
+    save_one(magic, FakeSaves(), record("INTOUCH-1"), store, Nonce())
+    assert store.recorded == []
+    store, nonce = NonceStore(), Nonce()
+    save_batch(magic, FakeSaves(), [record(last_name="SANDBOX-STALE", id="4")], store=store, nonce=nonce)
+    assert store.recorded == [nonce]

@@ -14,7 +14,7 @@ from ..config import Settings
 from ..security import secret_keeper
 from ..service_layer import credentials as service
 from ..service_layer import sandbox
-from .cli_support import open_uow, run
+from .cli_support import open_people, open_uow, run
 
 
 def _when(moment) -> str:
@@ -94,7 +94,7 @@ def turnup(settings: Settings, client_name, clubs, url, password_type, seed_demo
     if settings.environment == sandbox.SANDBOX:
         sheet = replace(sheet, options={**sheet.options, "environment": sandbox.SANDBOX})
     if seed_demo:
-        demo = run(lambda: sandbox.seed_demo(open_uow(settings), settings.environment, sheet.client_id))
+        demo = run(lambda: sandbox.seed_demo(*open_people(settings), settings.environment, sheet.client_id))
         sheet = replace(sheet, options={**sheet.options, "demo_shared_staff_email": demo.shared_email,
                                         "demo_lead_sources": list(demo.lead_sources),
                                         "demo_people": list(demo.people)})

@@ -10,7 +10,7 @@ import click
 
 from ..config import Settings
 from ..service_layer import sandbox as service
-from .cli_support import open_uow, run
+from .cli_support import open_people, run
 
 
 @click.group()
@@ -27,8 +27,8 @@ def sandbox_reset(settings: Settings, client_ids: tuple[int, ...]) -> None:
     again; its credentials stay as they are."""
     run(lambda: service.require_sandbox(settings.environment))
     for client_id in client_ids:
-        removed, demo = run(lambda client_id=client_id: service.reset(open_uow(settings), settings.environment,
-                                                                      client_id))
+        removed, demo = run(lambda client_id=client_id: service.reset(*open_people(settings),
+                                                                      settings.environment, client_id))
         gone = ", ".join(f"{count} {name}" for name, count in removed.items())
         click.echo(f"client {client_id}: removed {gone}; seeded {demo.staff} staff, "
                    f"{len(demo.lead_sources)} lead sources, {len(demo.people)} people")

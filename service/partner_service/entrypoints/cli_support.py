@@ -11,6 +11,7 @@ from ..adapters.db import make_engine
 from ..adapters.orm import start_mappers
 from ..config import Settings
 from ..domain.errors import DomainError
+from ..service_layer.people import PeopleStore
 from ..service_layer.unit_of_work import SqlAlchemyUnitOfWork, session_factory
 
 
@@ -34,6 +35,22 @@ def open_uow(settings: Settings) -> SqlAlchemyUnitOfWork:
     engine = make_engine(settings.resolved_database_url())
     ready_database(engine)
     return SqlAlchemyUnitOfWork(session_factory(engine))
+
+
+def open_people(settings: Settings) -> tuple[SqlAlchemyUnitOfWork, PeopleStore]:
+    """A unit of work and the engine's ``PeopleStore`` (the app's own choice, ``app.people_store``)
+    on the configured database, for commands that save people (the sandbox's demo data)."""
+    from ..app import people_store
+
+    start_mappers()
+    engine = make_engine(settings.resolved_database_url())
+    ready_database(engine)
+    sessions = session_factory(engine)
+
+    def uow() -> SqlAlchemyUnitOfWork:
+        return SqlAlchemyUnitOfWork(sessions)
+
+    return uow(), people_store(engine, uow)
 
 
 def run(call):

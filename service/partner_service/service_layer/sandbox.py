@@ -18,6 +18,7 @@ from ..domain.fields import UserType
 from ..domain.model import Principal
 from ..domain.people import PersonChanges
 from . import lead_sources, people, tenants
+from .people import PeopleStore, SaveRequest
 from .unit_of_work import UnitOfWork
 
 SANDBOX, PRODUCTION = "sandbox", "production"
@@ -55,7 +56,7 @@ def staff_email(first: str, last: str, club_id: int) -> str:
     return f"{first.lower()}.{last.lower()}.club{club_id}@demo.example"
 
 
-def seed_demo(uow: UnitOfWork, environment: str, client_id: int) -> DemoData:
+def seed_demo(uow: UnitOfWork, store: PeopleStore, environment: str, client_id: int) -> DemoData:
     """Staff, lead sources and people of the demo, for a client with clubs and no demo yet."""
     require_sandbox(environment)
     with uow:
@@ -75,13 +76,14 @@ def seed_demo(uow: UnitOfWork, environment: str, client_id: int) -> DemoData:
     for user_type, values, external_id in PEOPLE:
         if user_type is UserType.PROSPECT:
             values = {**values, "LeadOwnerId": staff_ids[0], "LeadSourceId": source_ids[0]}
-        people.save_person(uow, principal, club_ids[0], user_type,
-                           PersonChanges(values=values, external_id=external_id))
+        people.save_person(store, SaveRequest.single(principal, club_ids[0], user_type,
+                                                     PersonChanges(values=values, external_id=external_id)))
     return DemoData(len(staff_ids) + len(SHARED_PAIR), SHARED_EMAIL, LEAD_SOURCES,
                     tuple(p[2] for p in PEOPLE))
 
 
-def reset(uow: UnitOfWork, environment: str, client_id: int) -> tuple[dict[str, int], DemoData]:
+def reset(uow: UnitOfWork, store: PeopleStore, environment: str,
+          client_id: int) -> tuple[dict[str, int], DemoData]:
     """Remove the client's records (not its credentials) and seed the demo again."""
     require_sandbox(environment)
     with uow:
@@ -89,4 +91,4 @@ def reset(uow: UnitOfWork, environment: str, client_id: int) -> tuple[dict[str, 
             raise NotFound(f"No client {client_id} with clubs exists.")
         removed = uow.demo_rows.wipe(client_id)
         uow.commit()
-    return removed, seed_demo(uow, environment, client_id)
+    return removed, seed_demo(uow, store, environment, client_id)
