@@ -135,7 +135,7 @@ def test_the_installed_wheel_migrates_turns_up_serves_tls_and_answers_zeep(venv,
         assert "ok: connected and authenticated" in checked.stdout
     finally:
         assert server.stop() == 0
-    assert "partner-service serving https://127.0.0.1:" in server.log()
+    assert "partner-service serving production https://127.0.0.1:" in server.log()
 
 
 def test_systemd_accepts_the_unit_that_runs_the_installed_command(venv, tmp_path):

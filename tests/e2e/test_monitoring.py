@@ -125,8 +125,8 @@ def test_every_dashboard_and_alert_query_names_a_metric_the_service_exports(live
         names = metric_names(query)
         assert names, f"{where} names no metric: {query}"
         assert names <= exported, f"{where} reads {names - exported}, which /metrics lacks"
-    assert 'partner_dependency_up{dependency="database"} 1.0' in text
-    assert 'partner_dependency_up{dependency="replay_cache"} 1.0' in text
+    assert 'partner_dependency_up{dependency="database",environment="production"} 1.0' in text
+    assert 'partner_dependency_up{dependency="replay_cache",environment="production"} 1.0' in text
     assert samples["partner_ready"].value == 1.0 and samples["partner_replay_cache_errors_total"].value == 0.0
 
 
@@ -151,7 +151,8 @@ def test_a_redis_that_is_gone_is_counted_and_turns_readiness_and_its_gauge_down(
         finally:
             server.stop()
     assert answers == ["Server.Unavailable"] * 2
-    assert samples["partner_replay_cache_errors_total"] == 2.0
-    assert samples['partner_dependency_up{"dependency": "replay_cache"}'] == 0.0
-    assert samples['partner_dependency_up{"dependency": "database"}'] == 1.0
-    assert samples["partner_ready"] == 0.0
+    production = '"environment": "production"'
+    assert samples[f'partner_replay_cache_errors_total{{{production}}}'] == 2.0
+    assert samples[f'partner_dependency_up{{"dependency": "replay_cache", {production}}}'] == 0.0
+    assert samples[f'partner_dependency_up{{"dependency": "database", {production}}}'] == 1.0
+    assert samples[f'partner_ready{{{production}}}'] == 0.0
