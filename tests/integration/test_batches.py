@@ -16,7 +16,7 @@ import pytest
 from partner_service.adapters import migrate
 from partner_service.adapters.db import make_engine
 from partner_service.adapters.orm import people, user_type_history
-from partner_service.adapters.people_rows import PeopleRows
+from partner_service.adapters.people_postgresql import PostgresPeopleRows
 from partner_service.domain.errors import DomainError, Unavailable
 from partner_service.domain.fields import PROSPECT_FIELDS, Action, UserType
 from partner_service.domain.model import Principal
@@ -319,7 +319,7 @@ def test_a_batch_plans_its_updates_for_its_records_and_leaves_the_planner_alone(
         outcomes = _batch(lambda: SqlAlchemyUnitOfWork(sessions), ids, UserType.PROSPECT, records)
         assert {o.action for o in outcomes} == {Action.UPDATED if batch else Action.INSERTED}
     with Session(one_connection) as session:
-        rows = PeopleRows(session)
+        rows = PostgresPeopleRows(session)
         rows.begin_batch(ids["principal"].client_id, ["plan-1", "plan-99"])
         found = rows.load(ids["principal"].client_id, [], ["plan-1", "plan-19", "plan-99"])
         mode = session.execute(select(func.current_setting("plan_cache_mode"))).scalar()

@@ -10,7 +10,8 @@ the write with the request's nonce, which touches the row only if it is still at
 (else it answers None and the use case plans again). A replay writes nothing. A save that
 writes nothing (Unchanged, Stale, Test, refused by a rule) records its nonce alone (``finish``).
 So a save is one commit, and the load needs none. ``run_locked`` is the unit of work of
-``people_rows`` (``SELECT ... FOR UPDATE``, set-based writes, COPY).
+``people_rows`` (``SELECT ... FOR UPDATE``) over ``PostgresPeopleRows``: batches' advisory
+locks, IDs from the sequence and COPY, PostgreSQL's part of the set-based writes.
 
 Contract: each statement is atomic on its own: a person is written with their history row or
 not at all; a concurrent INSERT of the same ExternalId fails on the unique constraint, nonce
@@ -24,18 +25,19 @@ context around each statement, so the SQL here is hand-written and typed by hand
 from __future__ import annotations
 
 import functools
+import hashlib
 from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import datetime
 from typing import TypeVar
 
-from sqlalchemy import exc
+from sqlalchemy import Table, exc, func, select, text
 
 from ..domain.fields import UserType
 from .credential_store import PurgeSchedule
 from .database_errors import statement_errors
-from .driver_sql import DIALECTS, PG_TYPES
-from .people_rows import run_locked
+from .driver_sql import DIALECTS, PG_TYPES, driver_errors
+from .people_rows import PeopleRows, run_locked
 from .repository import known_club
 
 T = TypeVar("T")
@@ -265,3 +267,41 @@ class PostgresPeopleStore:
 
 
 __all__ = ["PostgresPeopleStore", "StatementWrites", "checkout"]
+
+
+# unnest keeps the array's (sorted) order, so the locks are taken in that order.
+_BEGIN_BATCH = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
+# Below this many rows a plain INSERT costs less than setting up a COPY.
+_COPY_FROM_ROWS = 8
+
+
+class PostgresPeopleRows(PeopleRows):
+    """PostgreSQL's part of the locking saves (batches): an advisory lock per new ExternalId,
+    IDs from the sequence, and COPY for more than a few rows."""
+
+    def begin_batch(self, client_id: int, external_ids) -> None:
+        """A transaction-scoped advisory lock per (client, ExternalId), taken in one sorted order
+        so two batches cannot deadlock."""
+        keys = sorted({int.from_bytes(hashlib.blake2b(f"{client_id}\0{e}".encode(), digest_size=8).digest(),
+                                      "big", signed=True) for e in external_ids})
+        self._execute(_BEGIN_BATCH, {"keys": keys})
+
+    def _new_ids(self, count: int) -> list[int]:
+        sequence = func.pg_get_serial_sequence("people", "id")
+        return sorted(self._execute(select(func.nextval(sequence)).select_from(
+            func.generate_series(1, count))).scalars())
+
+    def _insert_rows(self, table: Table, rows: list[dict]) -> None:
+        """One COPY (a round trip, no per-row statement); for a few rows the driver's executemany."""
+        connection, sql = self._driver()
+        columns = tuple(c.name for c in table.columns if c.name in rows[0])
+        if len(rows) < _COPY_FROM_ROWS:
+            sql.execute_many(connection, sql.insert_rows(table.name, columns), sql.rows_of(columns, rows))
+            return
+        pooled = connection.connection
+        # The driver's COPY, its errors as SQLAlchemy's: a database lost mid-COPY is Unavailable.
+        with driver_errors(connection.dialect, pooled, connection.invalidate), \
+                pooled.driver_connection.cursor() as cursor, cursor.copy(
+                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # noqa: S608 (our own names)
+            for values in sql.rows_of(columns, rows):
+                copy.write_row(values)

@@ -1,4 +1,5 @@
-"""Set-based reads and writes of people rows in a unit of work: the locking saves.
+"""Set-based reads and writes of people rows in a unit of work: the locking saves (the part both
+engines share; each engine's own SQL is in ``people_postgresql`` and ``people_sqlite``).
 
 Purpose: ``SessionWrites`` is the ``PeopleWrites`` of ``PeopleStore.run_locked`` on both
 engines (batches, and a single save that keeps losing races or whose credential row is due):
@@ -14,24 +15,23 @@ travel as plain dicts keyed by column name; no ORM identity map is involved.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 
-from sqlalchemy import Table, func, select, text, update
+from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from ..domain.errors import DomainError, Unavailable
-from .driver_sql import DIALECTS, DriverSql, driver_errors
+from .driver_sql import DIALECTS, DriverSql
 from .orm import lead_sources, people, staff, user_type_history
 
 REFERENCE_TABLES: dict[str, Table] = {"staff": staff, "lead_sources": lead_sources}
-# unnest keeps the array's (sorted) order, so the locks are taken in that order.
-_BEGIN_BATCH = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(CAST(:keys AS bigint[])) AS k")
-# Below this many rows a plain INSERT costs less than setting up a COPY.
-_COPY_FROM_ROWS = 8
 
 
 class PeopleRows:
+    """The set-based reads and writes both engines share; ``PostgresPeopleRows``
+    (``people_postgresql``) and ``SqlitePeopleRows`` (``people_sqlite``) add each engine's
+    turn-taking, new IDs and bulk insert."""
+
     def __init__(self, session: Session):
         self.session = session
         self._transaction = self._connection = None
@@ -66,17 +66,8 @@ class PeopleRows:
 
     def begin_batch(self, client_id: int, external_ids: Iterable[str]) -> None:
         """Before the batch's lookup: make batches that share a new ExternalId wait for each
-        other instead of colliding.
-
-        PostgreSQL: a transaction-scoped advisory lock per (client, ExternalId), taken in one
-        sorted order so two batches cannot deadlock. SQLite needs none: its transactions
-        begin IMMEDIATE, one writer at a time.
-        """
-        if self.connection().dialect.name != "postgresql":
-            return
-        keys = sorted({int.from_bytes(hashlib.blake2b(f"{client_id}\0{e}".encode(), digest_size=8).digest(),
-                                      "big", signed=True) for e in external_ids})
-        self._execute(_BEGIN_BATCH, {"keys": keys})
+        other instead of colliding (each engine's own way)."""
+        raise NotImplementedError
 
     def existing_ids(self, table: str, client_id: int, ids: Iterable[int]) -> set[int]:
         """Which of these IDs are rows of ``table`` belonging to the client."""
@@ -101,30 +92,12 @@ class PeopleRows:
         return ids
 
     def _insert_rows(self, table: Table, rows: list[dict]) -> None:
-        """PostgreSQL: one COPY (a round trip, no per-row statement); elsewhere, and for a few
-        rows, the driver's executemany. Values in ``DriverSql``'s formats (SQLAlchemy's own)."""
-        connection, sql = self._driver()
-        columns = tuple(c.name for c in table.columns if c.name in rows[0])
-        if sql.sqlite or len(rows) < _COPY_FROM_ROWS:
-            sql.execute_many(connection, sql.insert_rows(table.name, columns), sql.rows_of(columns, rows))
-            return
-        pooled = connection.connection
-        # The driver's COPY, its errors as SQLAlchemy's: a database lost mid-COPY is Unavailable.
-        with driver_errors(connection.dialect, pooled, connection.invalidate), \
-                pooled.driver_connection.cursor() as cursor, cursor.copy(
-                f"COPY {table.name} ({', '.join(columns)}) FROM STDIN") as copy:  # noqa: S608 (our own names)
-            for values in sql.rows_of(columns, rows):
-                copy.write_row(values)
+        """Insert rows (values in ``DriverSql``'s formats), each engine's fastest way."""
+        raise NotImplementedError
 
     def _new_ids(self, count: int) -> list[int]:
-        if self.connection().dialect.name == "sqlite":
-            # The transaction began IMMEDIATE (db.py): we are the only writer, so the IDs after
-            # the highest are ours to give, as SQLite itself would give them.
-            first = (self._execute(select(func.max(people.c.id))).scalar() or 0) + 1
-            return list(range(first, first + count))
-        sequence = func.pg_get_serial_sequence("people", "id")
-        return sorted(self._execute(select(func.nextval(sequence)).select_from(
-            func.generate_series(1, count))).scalars())
+        """``count`` new IDs of people, ascending, reserved for this transaction."""
+        raise NotImplementedError
 
     def clear_external_ids(self, ids: Iterable[int]) -> None:
         """Release ExternalIds that move between rows of one batch before any row takes one."""

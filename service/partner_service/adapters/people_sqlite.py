@@ -7,7 +7,8 @@ transaction commits. Saves that arrive while another group is being written wait
 next group: one thread (the leader) queues for the writer (``db.take_writer_lock``), takes
 every save waiting by then, runs each exactly as it would run alone (its nonce, its checks, its
 writes), and commits once: one trip through the writer's queue and one fsync for the group.
-``run_locked`` is the unit of work of ``people_rows`` (batches).
+``run_locked`` is the unit of work of ``people_rows`` (batches) over ``SqlitePeopleRows``:
+SQLite's part of the set-based writes (new IDs under the single writer, executemany).
 
 Contract:
 - a rule that refuses one save refuses only that one: it raises before anything of the person
@@ -29,14 +30,17 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import TypeVar
 
+from sqlalchemy import Table, func, select
+
 from ..domain.errors import Conflict, DomainError, Unavailable
 from ..domain.fields import UserType
 from .credential_store import PurgeSchedule
 from .database_errors import statement_errors
 from .db import take_writer_lock
 from .driver_sql import DIALECTS
+from .orm import people
 from .people_postgresql import checkout
-from .people_rows import run_locked
+from .people_rows import PeopleRows, run_locked
 from .repository import known_club
 
 MAX_GROUP = 16
@@ -254,3 +258,21 @@ class SqlitePeopleStore:
 
 
 __all__ = ["MAX_GROUP", "SqlitePeopleStore", "WriterWrites"]
+
+
+class SqlitePeopleRows(PeopleRows):
+    """SQLite's part of the locking saves (batches): its transactions begin IMMEDIATE (``db.py``),
+    one writer at a time, so batches need no turn-taking and the IDs after the highest are ours."""
+
+    def begin_batch(self, client_id: int, external_ids) -> None:
+        """Nothing to take: the single writer already holds the database."""
+
+    def _new_ids(self, count: int) -> list[int]:
+        first = (self._execute(select(func.max(people.c.id))).scalar() or 0) + 1
+        return list(range(first, first + count))
+
+    def _insert_rows(self, table: Table, rows: list[dict]) -> None:
+        """The driver's executemany of one INSERT."""
+        connection, sql = self._driver()
+        columns = tuple(c.name for c in table.columns if c.name in rows[0])
+        sql.execute_many(connection, sql.insert_rows(table.name, columns), sql.rows_of(columns, rows))

@@ -16,8 +16,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..adapters import credential_store, demo_rows, people_rows, repository
 from ..adapters.database_errors import UNAVAILABLE, conflicts_raised, raise_translated
 from ..adapters.db import read_only_engine
+from ..adapters.people_postgresql import PostgresPeopleRows
+from ..adapters.people_sqlite import SqlitePeopleRows
 
 log = logging.getLogger(__name__)
+# Each engine's set-based people rows (batches and locking saves), by dialect name.
+_PEOPLE_ROWS = {"postgresql": PostgresPeopleRows, "sqlite": SqlitePeopleRows}
 
 class UnitOfWork(Protocol):
     clients: repository.ClientRepository
@@ -52,7 +56,8 @@ class SqlAlchemyUnitOfWork:
         self.lead_sources = repository.LeadSourceRepository(self.session)
         self.credentials = credential_store.CredentialRepository(self.session)
         self.nonces = credential_store.NonceCache(self.session)
-        self.people_rows = people_rows.PeopleRows(self.session)
+        people_rows_of_engine = self.session.info.get("people_rows")  # chosen by ``session_factory``
+        self.people_rows = people_rows_of_engine(self.session) if people_rows_of_engine else None
         self.demo_rows = demo_rows.DemoRows(self.session)
         return self
 
@@ -100,6 +105,6 @@ def session_factory(engine, read_only: bool = False,
     a new one unless given): state of this factory, never of the process."""
     # expire_on_commit=False: results are read after commit without another round trip.
     info = {"read_only": read_only, "nonce_purge": nonce_purge or credential_store.PurgeSchedule(),
-            "known_clubs": {}}
+            "known_clubs": {}, "people_rows": _PEOPLE_ROWS[engine.dialect.name]}
     return sessionmaker(bind=read_only_engine(engine) if read_only else engine, expire_on_commit=False,
                         autoflush=False, info=info)
