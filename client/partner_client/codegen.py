@@ -281,18 +281,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--wsdl", type=Path, default=DEFAULT_WSDL, help="the contract's WSDL")
     parser.add_argument("--check", action="store_true", help="only report files that would change")
     args = parser.parse_args(argv)
+    stale = write_files(render(args.wsdl.read_bytes()), PACKAGE, args.check)
+    return report(stale, args.check)
+
+
+def write_files(files: dict[Path, bytes], root: Path, check: bool) -> list[str]:
+    """Write each generated file under ``root`` whose content differs (only list them when
+    ``check``); answers the files that were, or would be, written."""
     stale = []
-    for relative, content in render(args.wsdl.read_bytes()).items():
-        target = PACKAGE / relative
+    for relative, content in files.items():
+        target = root / relative
         if target.exists() and target.read_bytes() == content:
             continue
         stale.append(str(relative))
-        if not args.check:
+        if not check:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(content)
-    verb = "out of date" if args.check else "written"
+    return stale
+
+
+def report(stale: list[str], check: bool) -> int:
+    """Print what ``write_files`` found; the exit code (1 when ``check`` found stale files)."""
+    verb = "out of date" if check else "written"
     print(f"{verb}: {', '.join(stale)}" if stale else "generated files are current")
-    return 1 if args.check and stale else 0
+    return 1 if check and stale else 0
 
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from .codegen import DEFAULT_WSDL, Contract, Element
+from .codegen import DEFAULT_WSDL, Contract, Element, report, write_files
 from .ns import XSD
 
 JAVA_ROOT = Path(__file__).parents[1] / "java"
@@ -537,24 +537,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only report files that would change")
     args = parser.parse_args(argv)
     files = render(args.wsdl.read_bytes())
-    stale = []
-    for relative, content in files.items():
-        target = args.out / relative
-        if target.exists() and target.read_bytes() == content:
-            continue
-        stale.append(str(relative))
-        if not args.check:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(content)
+    stale = write_files(files, args.out, args.check)
     model = args.out / MODEL_DIR
     for leftover in sorted(model.glob("*.java")) if model.is_dir() else []:
         if leftover.relative_to(args.out) not in files:
             stale.append(str(leftover.relative_to(args.out)))
             if not args.check:
                 leftover.unlink()
-    verb = "out of date" if args.check else "written"
-    print(f"{verb}: {', '.join(stale)}" if stale else "generated files are current")
-    return 1 if args.check and stale else 0
+    return report(stale, args.check)
 
 
 if __name__ == "__main__":
