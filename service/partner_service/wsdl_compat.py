@@ -6,7 +6,10 @@ must keep working against a service publishing NEW; a change that could stop it 
 *breaking*, anything else is *additive*. The rules (docs/test-site.md, "Versioning"):
 
 - breaking: an operation, message, element or named type removed or renamed; a changed
-  target namespace, soapAction, binding style or part element; an element's type changed;
+  target namespace, soapAction, binding style, or message part (its element, or its name: a
+  part's name is not on the wire, but .NET's ``wsdl.exe`` and ``svcutil`` unwrap an operation
+  only when its part is named ``parameters``, so a .NET proxy regenerated from NEW would
+  change its signatures); an element's type changed;
   a request element made required or a new required request element; a new element in a
   response type (zeep, strict by default, refuses an unknown element); a request type
   narrowed (maxLength shortened, minLength raised, a pattern added or changed); an

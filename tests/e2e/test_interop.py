@@ -151,17 +151,66 @@ def test_a_generated_client_reads_a_validation_fault_and_its_field(stack, servic
         assert uow.people.by_external_id(world.acme.client_id, external_id) is None
 
 
+def parts_named_parameters(wsdl: str) -> str:
+    """The WSDL with every message part named ``parameters``: what .NET's generators key
+    unwrapping on, and what Mono's importer needs to import a contract at all. It does not change
+    the wire, but it changes every .NET proxy generated from it (CHANGELOG 1.2), so the published
+    contract keeps its part names; these tests try the renamed copy to show what it would give."""
+    return re.sub(r'<wsdl:part name="\w+"', '<wsdl:part name="parameters"', wsdl)
+
+
+def wsdl_file_app(text: str):
+    """A WSGI app answering every GET with one WSDL, for a tool that takes URLs only (svcutil);
+    anything else gets 405, as a static file server answers a WS-MEX request."""
+    body = text.encode()
+
+    def app(environ, start_response):
+        if environ["REQUEST_METHOD"] != "GET":
+            start_response("405 Method Not Allowed", [("Content-Length", "0")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+    return app
+
+
 @on_sqlite
 def test_mono_svcutil_makes_no_contract_of_the_served_wsdl(service, tmp_path):
     """What docs/interop.md says of Mono's svcutil (0.1): from the served ``?wsdl`` it writes a
     file without a contract, because its importer takes only message parts named
-    ``parameters`` (this WSDL's bear their element's name, which .NET's own svcutil takes). The
-    WCF client of the scenario is therefore not svcutil's (``WcfCheck.cs``)."""
+    ``parameters`` (this WSDL's bear their element's name; .NET's own svcutil imports them as
+    message contracts instead of unwrapping them). The WCF client of the scenario is therefore
+    not svcutil's (``WcfCheck.cs``)."""
     generated = svcutil_proxy(service["wsdl"], tmp_path).read_text()
     assert "interface" not in generated and "PartnerService" not in generated
     refusal = ("error Failed to import contract for port type `PartnerServicePortType': "
                "Only 'parameters' element in message part is supported")
     assert refusal in mono_policy_import(WSDL, tmp_path)
+
+
+@on_sqlite
+def test_mono_svcutil_on_parameters_parts_makes_a_proxy_that_loses_answers_and_data(service, tmp_path):
+    """Why renaming the parts would not give a usable svcutil client on Mono either (docs/interop.md,
+    "What ran on Mono"): on the served WSDL with its parts named ``parameters`` svcutil imports the
+    contract, but declares each repeated answer as one item (a list of lead sources, staff or batch
+    results reads as its first), and maps an optional enumeration (``Status``, ``Gender``) to a
+    member that is always sent, so a save that leaves it out would overwrite the stored value with
+    the enumeration's first value."""
+    with urllib.request.urlopen(service["wsdl"], timeout=30) as response:
+        renamed = parts_named_parameters(response.read().decode())
+    with serve_in_thread(wsdl_file_app(renamed)) as url:
+        generated = svcutil_proxy(f"{url}/partner.wsdl", tmp_path).read_text()
+
+    assert "public interface PartnerServicePortType {" in generated
+    for one_item in ("LeadSource GetLeadSources();", "Staff GetStaffList(int ClubId);",
+                     "SaveResult SaveProspects(int ClubId, connectorpartner.v1.ProspectBatch Prospects,"):
+        assert f"    connectorpartner.v1.{one_item}" in generated, one_item
+    prospect = generated[generated.index("public partial class Prospect "):]
+    for member in ("Status", "Gender"):
+        attribute = re.search(rf"\[System\.Runtime\.Serialization\.DataMemberAttribute\(([^)]*)\)\]\s+"
+                              rf"public connectorpartner\.v1\.{member} {member} \{{", prospect)
+        assert attribute, member
+        assert "EmitDefaultValue=false" not in attribute.group(1) and f"{member}Specified" not in prospect
 
 
 @on_sqlite
@@ -173,7 +222,7 @@ def test_the_security_policy_is_read_and_ignored_by_mono_wcf_and_the_jaxws_ri(se
     inspector, a SOAPHandler), as docs/interop.md says."""
     # an HTTPS address, and the parts named as Mono's importer needs to get as far as the binding
     https = tmp_path / "partner.wsdl"
-    https.write_text(re.sub(r'<wsdl:part name="\w+"', '<wsdl:part name="parameters"', WSDL.read_text())
+    https.write_text(parts_named_parameters(WSDL.read_text())
                      .replace('location="http://localhost:8080/soap"', 'location="https://partner.example.com/soap"'))
     assert 'location="https://partner.example.com/soap"' in https.read_text()
     imported = mono_policy_import(https, tmp_path)

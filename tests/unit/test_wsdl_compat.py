@@ -111,6 +111,11 @@ BREAKING = {
                        + element("Note", "tns:String200")),
         "type tns:SaveResult/Note", "new element in a response type (zeep built from the old WSDL, strict as "
                                     "by default, refuses an element it does not know)"),
+    "message part renamed": (
+        lambda t: edit(t, '<wsdl:part name="SaveProspect" element="tns:SaveProspect"/>',
+                       '<wsdl:part name="parameters" element="tns:SaveProspect"/>'),
+        "operation SaveProspect", "input changed from ['SaveProspect=tns:SaveProspect'] to "
+                                  "['parameters=tns:SaveProspect']"),
     "policy removed": (lambda t: t, "extension", None),  # the base with a policy, the copy without
 }
 
