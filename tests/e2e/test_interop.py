@@ -33,6 +33,7 @@ from ..interop.drivers import (
     jaxws_logged,
     mono_policy_import,
     svcutil_proxy,
+    svcutil_proxy_of,
 )
 from ..interop.scenario import Setting, check_answers, check_stored, fault_code, refused_steps, steps
 from ..support import serve_in_thread
@@ -159,21 +160,6 @@ def parts_named_parameters(wsdl: str) -> str:
     return re.sub(r'<wsdl:part name="\w+"', '<wsdl:part name="parameters"', wsdl)
 
 
-def wsdl_file_app(text: str):
-    """A WSGI app answering every GET with one WSDL, for a tool that takes URLs only (svcutil);
-    anything else gets 405, as a static file server answers a WS-MEX request."""
-    body = text.encode()
-
-    def app(environ, start_response):
-        if environ["REQUEST_METHOD"] != "GET":
-            start_response("405 Method Not Allowed", [("Content-Length", "0")])
-            return [b""]
-        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
-                                  ("Content-Length", str(len(body)))])
-        return [body]
-    return app
-
-
 @on_sqlite
 def test_mono_svcutil_makes_no_contract_of_the_served_wsdl(service, tmp_path):
     """What docs/interop.md says of Mono's svcutil (0.1): from the served ``?wsdl`` it writes a
@@ -198,8 +184,7 @@ def test_mono_svcutil_on_parameters_parts_makes_a_proxy_that_loses_answers_and_d
     the enumeration's first value."""
     with urllib.request.urlopen(service["wsdl"], timeout=30) as response:
         renamed = parts_named_parameters(response.read().decode())
-    with serve_in_thread(wsdl_file_app(renamed)) as url:
-        generated = svcutil_proxy(f"{url}/partner.wsdl", tmp_path).read_text()
+    generated = svcutil_proxy_of(renamed, tmp_path).read_text()
 
     assert "public interface PartnerServicePortType {" in generated
     for one_item in ("LeadSource GetLeadSources();", "Staff GetStaffList(int ClubId);",

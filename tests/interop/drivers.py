@@ -14,6 +14,7 @@ from pathlib import Path
 
 from lxml import etree
 
+from ..support import serve_in_thread
 from . import python_clients
 
 HERE = Path(__file__).parent
@@ -157,6 +158,23 @@ def svcutil_proxy(wsdl_url: str, workdir: Path) -> Path:
     generated = workdir / "PartnerServiceClient.cs"
     _run_tool(["svcutil", "--noLogo", "--noConfig", f"--out={generated}", wsdl_url], "svcutil", cwd=workdir)
     return generated
+
+
+def svcutil_proxy_of(wsdl: str, workdir: Path) -> Path:
+    """``svcutil_proxy`` of a WSDL given as text, served on a loopback port while svcutil runs;
+    anything but GET gets 405, as a static file server answers svcutil's WS-MEX request."""
+    body = wsdl.encode()
+
+    def app(environ, start_response):
+        if environ["REQUEST_METHOD"] != "GET":
+            start_response("405 Method Not Allowed", [("Content-Length", "0")])
+            return [b""]
+        start_response("200 OK", [("Content-Type", "text/xml; charset=utf-8"),
+                                  ("Content-Length", str(len(body)))])
+        return [body]
+
+    with serve_in_thread(app) as url:
+        return svcutil_proxy(f"{url}/partner.wsdl", workdir)
 
 
 def mono_policy_import(wsdl: Path, workdir: Path) -> list[str]:
